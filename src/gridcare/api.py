@@ -1,0 +1,25 @@
+"""The REST API under /api/ (OpenAPI docs at /api/docs). Each domain app contributes a router."""
+from ninja import NinjaAPI
+
+from gridcare.core.api_support import api_auth, install_error_handlers
+
+api = NinjaAPI(
+    title="GridCare API",
+    version="1",
+    description="GridCare 供电服务指挥平台 REST API。机器客户端使用 `Authorization: Bearer <token>`（POST /api/auth/token 获取）。",
+    auth=api_auth,
+    urls_namespace="api",
+)
+install_error_handlers(api)
+
+from gridcare.accounts.api import router as accounts_router  # noqa: E402
+from gridcare.core.api import router as core_router  # noqa: E402
+from gridcare.customers.api import router as customers_router  # noqa: E402
+from gridcare.grid.api import router as grid_router  # noqa: E402
+
+api.add_router("/", accounts_router)
+api.add_router("/customers", customers_router)
+api.add_router("/grid", grid_router)
+api.add_router("/audit", core_router)
+
+

@@ -1,0 +1,148 @@
+"""One audit mechanism for every record: who, when, what changed (before/after).
+
+Models inherit `AuditedModel`. A snapshot of the stored values is taken when a row is loaded; `save()`
+and `delete()` write an `AuditLog` row in the same transaction as the change. The actor comes from a
+context variable set by the web middleware, the API authentication and the CLI (`audit_context`).
+Bulk writes (imports, demo data) call `record_bulk` so they are attributable too.
+"""
+import contextvars
+import datetime as dt
+import decimal
+import uuid
+from contextlib import contextmanager
+
+from django.db import models
+
+_current = contextvars.ContextVar("gridcare_audit_actor", default=(None, "system"))
+
+
+@contextmanager
+def audit_context(user=None, source="system"):
+    token = _current.set((user, source))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def set_actor(user, source):
+    _current.set((user, source))
+
+
+def current_actor():
+    return _current.get()
+
+
+def _jsonable(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def snapshot(obj) -> dict:
+    return {
+        f.attname: _jsonable(f.value_from_object(obj))
+        for f in obj._meta.concrete_fields
+        if f.attname not in getattr(obj, "audit_exclude", ())
+    }
+
+
+def diff(before: dict | None, after: dict | None) -> dict:
+    before, after = before or {}, after or {}
+    keys = set(before) | set(after)
+    return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
+
+
+def write_log(obj, action, changes, actor=None, source=None):
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import AuditLog
+
+    ctx_user, ctx_source = current_actor()
+    user = actor if actor is not None else ctx_user
+    return AuditLog.objects.create(
+        content_type=ContentType.objects.get_for_model(type(obj)),
+        object_pk=str(obj.pk),
+        object_repr=str(obj)[:200],
+        action=action,
+        actor=user if (user is not None and getattr(user, "pk", None)) else None,
+        actor_username=getattr(user, "username", "") or "",
+        source=source or ctx_source,
+        changes=changes,
+    )
+
+
+def record_bulk(objs, action="create", source=None, note=""):
+    """Audit rows written with bulk_create/bulk_update (one AuditLog per object, in bulk)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import AuditLog
+
+    user, ctx_source = current_actor()
+    rows = []
+    for obj in objs:
+        changes = diff(None, snapshot(obj)) if action == "create" else {}
+        if note:
+            changes["_note"] = [None, note]
+        rows.append(AuditLog(
+            content_type=ContentType.objects.get_for_model(type(obj)),
+            object_pk=str(obj.pk), object_repr=str(obj)[:200], action=action,
+            actor=user if (user is not None and getattr(user, "pk", None)) else None,
+            actor_username=getattr(user, "username", "") or "",
+            source=source or ctx_source, changes=changes,
+        ))
+    AuditLog.objects.bulk_create(rows, batch_size=2000)
+
+
+class AuditedModel(models.Model):
+    """Base for every record whose changes must be attributable."""
+
+    audit_exclude: tuple = ()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        obj = super().from_db(db, field_names, values)
+        obj._audit_before = snapshot(obj) if len(field_names) == len(cls._meta.concrete_fields) else None
+        return obj
+
+    def save(self, *args, **kwargs):
+        before = getattr(self, "_audit_before", None)
+        creating = self._state.adding
+        if not creating and before is None and self.pk is not None:
+            stored = type(self)._base_manager.filter(pk=self.pk).first()
+            before = snapshot(stored) if stored else None
+        super().save(*args, **kwargs)
+        after = snapshot(self)
+        changes = diff(None if creating else before, after)
+        if creating or changes:
+            write_log(self, "create" if creating else "update", changes)
+        self._audit_before = after
+
+    def delete(self, *args, **kwargs):
+        before = snapshot(self)
+        pk = self.pk
+        result = super().delete(*args, **kwargs)
+        self.pk = pk
+        write_log(self, "delete", diff(before, None))
+        self.pk = None
+        return result
+
+    def audit_entries(self):
+        from django.contrib.contenttypes.models import ContentType
+
+        from .models import AuditLog
+
+        return AuditLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(type(self)), object_pk=str(self.pk)
+        ).select_related("actor").order_by("-at", "-id")

@@ -1,0 +1,46 @@
+"""Serve GridCare: the web server and, unless --no-worker, a task worker beside it (demo/single host).
+Production runs gunicorn and `gridcare db_worker` (or the configured backend's worker) as services."""
+import os
+import signal
+import subprocess
+import sys
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "启动Web服务（gunicorn）和后台任务进程"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--host", default=os.environ.get("GRIDCARE_HOST", "127.0.0.1"))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("GRIDCARE_WEB_WORKERS", "2")))
+        parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
+
+    def handle(self, *args, **opts):
+        bin_dir = os.path.dirname(sys.executable)
+        procs = []
+        if not opts["no_worker"]:
+            procs.append(subprocess.Popen([os.path.join(bin_dir, "gridcare"), "run_worker"]))
+        web = subprocess.Popen([os.path.join(bin_dir, "gunicorn"), "gridcare.wsgi:application",
+                                "--bind", f"{opts['host']}:{opts['port']}", "--workers", str(opts["workers"]),
+                                "--threads", "4", "--access-logfile", "-", "--timeout", "120"])
+        procs.append(web)
+        self.stdout.write(f"GridCare 已启动: http://{opts['host']}:{opts['port']}/  (API 文档 /api/docs)")
+
+        def stop(*_):
+            for p in procs:
+                if p.poll() is None:
+                    p.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
+            web.wait()
+        finally:
+            stop()
+            for p in procs:
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()

@@ -1,0 +1,32 @@
+from gridcare.core.audit import audit_context
+from gridcare.core.models import AuditLog
+
+
+def test_create_update_delete_are_attributed(world):
+    from gridcare.grid.models import TransformerArea
+
+    with audit_context(world.supervisor_county, "web"):
+        t = TransformerArea.objects.create(code="TQX", name="新台区", feeder=world.feeder1, unit=world.station_a,
+                                           area_kind="urban")
+        t = TransformerArea.objects.get(pk=t.pk)
+        t.capacity_kva = 630
+        t.save()
+        t.delete()
+    logs = list(AuditLog.objects.filter(object_repr__contains="TQX").order_by("id"))
+    assert [log.action for log in logs] == ["create", "update", "delete"]
+    assert all(log.actor_username == "sup_county" and log.source == "web" for log in logs)
+    assert logs[1].changes == {"capacity_kva": [None, 630]}
+    assert logs[2].changes["code"] == ["TQX", None]
+
+
+def test_unchanged_save_writes_no_entry(world):
+    before = AuditLog.objects.count()
+    c = type(world.cust_a).objects.get(pk=world.cust_a.pk)
+    c.save()
+    assert AuditLog.objects.count() == before
+
+
+def test_password_is_never_in_the_trail(world):
+    world.agent.set_password("another-secret-1")
+    world.agent.save()
+    assert not AuditLog.objects.filter(changes__has_key="password").exists()
