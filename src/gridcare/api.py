@@ -23,3 +23,7 @@ api.add_router("/grid", grid_router)
 api.add_router("/audit", core_router)
 
 
+
+from gridcare.workorders.api import router as workorders_router  # noqa: E402
+
+api.add_router("/workorders", workorders_router)

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "gridcare.accounts",
     "gridcare.grid",
     "gridcare.customers",
+    "gridcare.notifications",
     "gridcare.workorders",
 ]
 

@@ -89,7 +89,12 @@ class ApiClient:
         if data is not None:
             kwargs["data"] = json.dumps(data, default=str)
             kwargs["content_type"] = "application/json"
-        resp = getattr(self.client, method)(path, **kwargs)
+        # Tests run inside a transaction that never commits; run the on-commit side effects (notifications,
+        # task enqueues) at the end of each request, as a real commit would.
+        from django.test import TestCase
+
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            resp = getattr(self.client, method)(path, **kwargs)
         try:
             resp.json_body = resp.json()
         except ValueError:

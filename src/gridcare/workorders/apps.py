@@ -5,3 +5,6 @@ class WorkordersConfig(AppConfig):
     name = "gridcare.workorders"
     label = "workorders"
     verbose_name = "工单"
+
+    def ready(self):
+        from . import tasks  # noqa: F401 - registers the scheduled sweeps

@@ -1,0 +1,605 @@
+"""Work-order operations. Each `do_*` runs inside one transaction, checks the actor's role and unit
+scope, writes a StageEvent (the history every clock and report derives from), recomputes the stored
+deadline, and sends notifications after commit."""
+import secrets
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from gridcare.accounts.models import OrgUnit, User
+from gridcare.accounts.permissions import can, in_scope, require, scoped
+from gridcare.core.api_support import Conflict, DomainError
+from gridcare.core.taxonomy import category_parent, taxonomy
+from gridcare.core.workcalendar import get_calendar
+from gridcare.customers.models import Customer
+from gridcare.grid.models import TransformerArea
+from gridcare.notifications.services import notify
+
+from . import clock, rules
+from .choices import Channel, Escalation, EventKind, Satisfaction, SlaState, Status
+from .models import EscalationRule, StageEvent, WorkOrder
+from .workflow import ENTER_CAPABILITY, STAGE_LABELS, workflow
+
+
+# ---------------------------------------------------------------- rules as data
+def rule(code: str) -> dict | None:
+    """An enabled escalation rule's parameters (None when disabled or absent)."""
+    row = EscalationRule.objects.filter(code=code, enabled=True).only("params").first()
+    return row.params if row else None
+
+
+def warning_fraction() -> float:
+    params = rule("sla_warning") or {}
+    return float(params.get("fraction_left", 0.25))
+
+
+# ---------------------------------------------------------------- clocks
+def paused_spans(order, since):
+    """Suspend/resume pairs from the history (an open suspension runs to 'now')."""
+    spans, start = [], None
+    for ev in order.events.filter(kind__in=[EventKind.SUSPEND, EventKind.RESUME], at__gte=since).order_by("at", "id"):
+        if ev.kind == EventKind.SUSPEND and start is None:
+            start = ev.at
+        elif ev.kind == EventKind.RESUME and start is not None:
+            spans.append((start, ev.at))
+            start = None
+    if start is not None:
+        spans.append((start, None))
+    return spans
+
+
+def recompute_deadline(order, now=None):
+    """Set stage_limit_key / stage_due_at / stage_warn_at for the stage the order is in."""
+    if order.status != Status.OPEN:
+        order.stage_limit_key, order.stage_due_at, order.stage_warn_at = "", None, None
+        return
+    wf = workflow(order.order_type)
+    spec = wf.clocks.get(order.stage)
+    if spec is None:
+        order.stage_limit_key, order.stage_due_at, order.stage_warn_at = "", None, None
+        order.sla_state = SlaState.OK
+        return
+    key, start_ref = spec
+    start = order.accepted_at if start_ref == "accepted" else order.stage_entered_at
+    limit = clock.limit_for(order.order_type, key, order.area_kind)
+    cal = get_calendar()
+    spans = paused_spans(order, start) if (key in wf.pausable and order.pk) else []
+    if spans:
+        now = now or timezone.now()
+        # a clock still paused gets a provisional deadline as if it resumed now
+        due = clock.due_with_pauses(start, limit, [(a, b or max(now, a)) for a, b in spans], cal)
+    else:
+        due = clock.due_at(start, limit, cal)
+    warn = clock.warn_at(start, due, warning_fraction(), limit=limit, calendar=cal)
+    previous_key = order.stage_limit_key
+    order.stage_limit_key, order.stage_due_at, order.stage_warn_at = key, due, warn
+    if previous_key != key:
+        order.sla_state = SlaState.OK
+    if order.suspended:
+        order.stage_warn_at = None  # a suspended clock raises no warning until it resumes
+
+
+# ---------------------------------------------------------------- helpers
+def _event(order, kind, actor, at, note="", from_stage="", to_stage="", **data):
+    return StageEvent.objects.create(order=order, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
+                                     actor_name=(getattr(actor, "name", "") or getattr(actor, "username", ""))[:50],
+                                     at=at, note=note, from_stage=from_stage, to_stage=to_stage, data=data)
+
+
+def new_order_no(at) -> str:
+    """16-character 95598-style number: date + 10 random digits (collisions retried by the caller)."""
+    return f"{timezone.localtime(at):%y%m%d}{secrets.randbelow(10**10):010d}"
+
+
+def _unit_head(unit):
+    """The head of the unit, or of the nearest ancestor that has one."""
+    node = unit
+    while node is not None:
+        if node.head_id:
+            return node.head
+        node = node.parent
+    return None
+
+
+def _leaders(unit):
+    head = _unit_head(unit)
+    supervisors = list(User.objects.filter(unit=unit, role="supervisor", is_active=True)[:5])
+    return [u for u in [head, *supervisors] if u]
+
+
+def _on_commit_notify(users, kind, title, body, order, dedupe=None):
+    url = f"/workorders/{order.order_no}/"
+    transaction.on_commit(lambda: notify(users, kind, title, body, url, dedupe))
+
+
+def get_order(user, order_no, for_update=False) -> WorkOrder:
+    require(user, "workorder.view")
+    qs = WorkOrder.objects.select_related("unit", "customer", "transformer_area", "assignee")
+    if for_update:
+        qs = qs.select_for_update(of=("self",)) if _supports_of() else qs.select_for_update()
+    order = get_object_or_404(qs, order_no=order_no)
+    if not in_scope(user, order.unit):
+        raise PermissionDenied("该工单不属于您所在单位的管辖范围")
+    return order
+
+
+def _supports_of():
+    from django.db import connection
+
+    return connection.features.has_select_for_update_of
+
+
+# ---------------------------------------------------------------- intake
+INTAKE_FIELDS = ("accepted_at", "order_type", "channel", "category_l1", "category_l2", "fault_kind", "text", "caller_name",
+                 "caller_phone", "account_no", "unit_code", "taiqu_code", "area_kind", "repeat_of", "close_now",
+                 "reply")
+
+
+def check_intake(user, data: dict):
+    """Validate an intake; returns the resolved (customer, unit, taiqu, area_kind) or raises DomainError."""
+    tx = taxonomy()
+    errors = {}
+    order_type = data.get("order_type") or ""
+    if order_type not in tx["order_types"]:
+        errors["order_type"] = f"未知的业务类型代码：{order_type}"
+    if (data.get("channel") or "hotline") not in Channel.values:
+        errors["channel"] = f"未知的受理渠道：{data.get('channel')}"
+    l1, l2 = data.get("category_l1") or "", data.get("category_l2") or ""
+    if order_type == "complaint":
+        if not l2:
+            errors["category_l2"] = "投诉工单必须选择二级分类"
+        elif category_parent(l2) is None:
+            errors["category_l2"] = f"未知的投诉分类代码：{l2}"
+        elif l1 and category_parent(l2) != l1:
+            errors["category_l2"] = f"二级分类 {l2} 不属于一级分类 {l1}"
+        if l1 and l1 not in tx["complaint_categories"]:
+            errors["category_l1"] = f"未知的投诉分类代码：{l1}"
+    elif l1 or l2:
+        errors["category_l2" if l2 else "category_l1"] = "只有投诉工单有投诉分类"
+    fk = data.get("fault_kind") or ""
+    if order_type == "fault_repair" and not fk:
+        errors["fault_kind"] = "故障报修工单必须选择故障类型"
+    elif fk and fk not in tx["fault_kinds"]:
+        errors["fault_kind"] = f"未知的故障类型代码：{fk}"
+    elif fk and order_type != "fault_repair":
+        errors["fault_kind"] = "只有故障报修工单有故障类型"
+    if not (data.get("text") or "").strip():
+        errors["text"] = "受理内容不能为空"
+    customer = unit = taiqu = None
+    if data.get("account_no"):
+        customer = Customer.objects.select_related("unit", "transformer_area").filter(
+            account_no=data["account_no"]).first()
+        if customer is None:
+            errors["account_no"] = "户号不存在"
+        else:
+            unit, taiqu = customer.unit, customer.transformer_area
+    if data.get("taiqu_code"):
+        taiqu = TransformerArea.objects.select_related("unit").filter(code=data["taiqu_code"]).first()
+        if taiqu is None:
+            errors["taiqu_code"] = "台区编码不存在"
+        elif unit is None:
+            unit = taiqu.unit
+    if data.get("unit_code"):
+        unit = OrgUnit.objects.filter(code=data["unit_code"]).first() or unit
+        if unit is None or unit.code != data["unit_code"]:
+            errors["unit_code"] = "单位编码不存在"
+    if unit is None and "unit_code" not in errors and "account_no" not in errors:
+        errors["unit_code"] = "无户号时必须给出责任单位或台区"
+    area_kind = data.get("area_kind") or (customer.area_kind if customer else (taiqu.area_kind if taiqu else ""))
+    if area_kind not in tx["area_kinds"]:
+        errors["area_kind"] = "区域类型必须为 urban / rural / remote"
+    if data.get("close_now") and order_type not in ("praise", "inquiry"):
+        errors["close_now"] = "只有表扬和当场答复的咨询工单可以在受理时直接办结"
+    if errors:
+        raise DomainError(errors)
+    require(user, "workorder.create")
+    if not in_scope(user, unit):
+        raise DomainError({"unit_code": "责任单位不在您的管辖范围内"}, status=403)
+    return customer, unit, taiqu, area_kind
+
+
+@transaction.atomic
+def do_create_order(user, data: dict, idempotency_key: str | None = None, at=None):
+    """Create an order; returns (order, created). A retry with the same Idempotency-Key returns the
+    order the first call created."""
+    if idempotency_key:
+        existing = WorkOrder.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing, False
+    customer, unit, taiqu, area_kind = check_intake(user, data)
+    now = timezone.now()
+    at = at or data.get("accepted_at") or now
+    if at > now + timedelta(minutes=1):
+        raise DomainError({"accepted_at": "受理时间不能晚于当前时间"})
+    l2 = data.get("category_l2") or ""
+    order = WorkOrder(
+        order_type=data["order_type"], channel=data.get("channel") or "hotline",
+        category_l1=(category_parent(l2) or "") if l2 else "", category_l2=l2,
+        fault_kind=data.get("fault_kind") or "", customer=customer,
+        caller_name=data.get("caller_name") or (customer.name if customer else ""),
+        caller_phone=data.get("caller_phone") or (customer.phone if customer else ""),
+        area_kind=area_kind, unit=unit, transformer_area=taiqu, text=data["text"].strip(),
+        accepted_at=at, stage_entered_at=at, stage="accepted", idempotency_key=idempotency_key or None,
+        created_by=user if getattr(user, "pk", None) else None)
+    recompute_deadline(order, at)
+    for _attempt in range(5):
+        order.order_no = new_order_no(at)
+        try:
+            with transaction.atomic():
+                order.save()
+            break
+        except IntegrityError:
+            if idempotency_key and WorkOrder.objects.filter(idempotency_key=idempotency_key).exists():
+                return WorkOrder.objects.get(idempotency_key=idempotency_key), False
+            order.pk = None
+            order._state.adding = True
+    _event(order, EventKind.CREATE, user, at, note=f"{Channel(order.channel).label}受理", to_stage="accepted")
+    if data.get("repeat_of"):
+        earlier = WorkOrder.objects.filter(order_no=data["repeat_of"]).first()
+        if earlier is None:
+            raise DomainError({"repeat_of": "原工单不存在"})
+        _link(user, order, earlier, at)
+    _apply_intake_escalation(order, user, at)
+    if data.get("close_now"):
+        order.reply = data.get("reply") or "已在通话中答复/记录"
+        _move(order, "closed", user, at, note="受理时直接办结")
+    return order, True
+
+
+def _apply_intake_escalation(order, user, at):
+    if order.order_type != "complaint":
+        return
+    r12398 = rule("complaint_12398")
+    if r12398 and order.channel in r12398.get("channels", ["12398"]):
+        _escalate(order, r12398["level"], "12398监管热线投诉，由单位负责人亲自处理", user, at)
+        return
+    rr = rule("repeat_complaint")
+    if rr and order.customer_id:
+        since = at - timedelta(days=rr.get("window_days", 60))
+        earlier = WorkOrder.objects.filter(customer_id=order.customer_id, order_type="complaint",
+                                           accepted_at__gte=since, accepted_at__lt=at).exclude(pk=order.pk)
+        if earlier.exists():
+            _escalate(order, rr["level"], "95598重复投诉，由单位负责人亲自处理", user, at)
+
+
+# ---------------------------------------------------------------- lifecycle
+def _move(order, target, actor, at, note="", kind=EventKind.ADVANCE):
+    source = order.stage
+    order.stage = target
+    order.stage_entered_at = at
+    if target == "closed":
+        order.status = Status.CLOSED
+        order.closed_at = at
+    recompute_deadline(order, at)
+    order.save()
+    _event(order, kind, actor, at, note=note, from_stage=source, to_stage=target)
+
+
+@transaction.atomic
+def do_advance(user, order_no, target, note="", reply="", unit_code=None, assignee=None, at=None):
+    order = get_order(user, order_no, for_update=True)
+    at = at or timezone.now()
+    if order.status != Status.OPEN:
+        raise Conflict({"to": f"工单已{Status(order.status).label}，不能流转"})
+    wf = workflow(order.order_type)
+    if target not in STAGE_LABELS or not wf.can_go(order.stage, target):
+        allowed = wf.next_stage(order.stage)
+        raise Conflict({"to": f"不允许从“{STAGE_LABELS.get(order.stage)}”流转到“{STAGE_LABELS.get(target, target)}”"
+                              + (f"，下一环节应为“{STAGE_LABELS[allowed]}”" if allowed else "")})
+    cap = ENTER_CAPABILITY.get(target)
+    if cap and not can(user, cap):
+        raise PermissionDenied(f"您的角色无权执行“{STAGE_LABELS[target]}”")
+    if target == "visited":
+        raise DomainError({"to": "回访请使用回访登记（需记录满意度）"})
+    if target == "replied":
+        if not (reply or order.reply).strip():
+            raise DomainError({"reply": "回单必须填写处理结果"})
+        order.reply = reply or order.reply
+    if target == "dispatched":
+        _apply_assignment(user, order, unit_code, assignee)
+    if target == "audited":
+        order.quality_flags = rules.quality_flags(
+            order_type=order.order_type, category_l2=order.category_l2, text=order.text, reply=order.reply,
+            has_region=bool(order.transformer_area_id), reject_count=order.reject_count)
+        if order.quality_flags:
+            _event(order, EventKind.QUALITY, user, at, note="；".join(f["message"] for f in order.quality_flags),
+                   flags=order.quality_flags)
+    _move(order, target, user, at, note=note)
+    if target == "dispatched" and order.assignee_id:
+        _on_commit_notify([order.assignee], "dispatch", f"新派工单 {order.order_no}", order.text[:100], order)
+    return order
+
+
+def _apply_assignment(user, order, unit_code, assignee):
+    if unit_code:
+        unit = OrgUnit.objects.filter(code=unit_code).first()
+        if unit is None:
+            raise DomainError({"unit_code": "单位编码不存在"})
+        if not in_scope(user, unit):
+            raise DomainError({"unit_code": "该单位不在您的管辖范围内"}, status=403)
+        order.unit = unit
+    if assignee:
+        person = User.objects.filter(username=assignee, is_active=True).select_related("unit").first()
+        if person is None:
+            raise DomainError({"assignee": "处理人不存在"})
+        if not person.unit or not person.unit.path.startswith(order.unit.path):
+            raise DomainError({"assignee": "处理人不属于责任单位"})
+        order.assignee = person
+
+
+@transaction.atomic
+def do_reject(user, order_no, target, reason, at=None):
+    order = get_order(user, order_no, for_update=True)
+    at = at or timezone.now()
+    if not (reason or "").strip():
+        raise DomainError({"reason": "回退必须填写原因"})
+    if order.status != Status.OPEN:
+        raise Conflict({"to": "工单已办结，不能回退"})
+    wf = workflow(order.order_type)
+    if not wf.can_reject(order.stage, target):
+        raise Conflict({"to": f"不能从“{order.stage_label}”回退到“{STAGE_LABELS.get(target, target)}”"})
+    if not (can(user, "workorder.audit") or can(user, "workorder.dispatch") or can(user, "workorder.handle")):
+        raise PermissionDenied("您的角色无权回退工单")
+    if order.stage in ("replied", "audited"):
+        order.reject_count += 1  # a reply sent back counts for the quality KPI
+    _move(order, target, user, at, note=reason, kind=EventKind.REJECT)
+    if order.assignee_id:
+        _on_commit_notify([order.assignee], "reject", f"工单 {order.order_no} 被回退", reason, order)
+    return order
+
+
+@transaction.atomic
+def do_urge(user, order_no, note="", at=None):
+    order = get_order(user, order_no, for_update=True)
+    require(user, "workorder.urge")
+    at = at or timezone.now()
+    if order.status != Status.OPEN:
+        raise Conflict({"order_no": "工单已办结，不能催办"})
+    order.urge_count += 1
+    order.save(update_fields=["urge_count"])
+    _event(order, EventKind.URGE, user, at, note=note or "催办", count=order.urge_count)
+    targets = [order.assignee] if order.assignee_id else []
+    targets += _leaders(order.unit)
+    _on_commit_notify(targets, "urge", f"催办：工单 {order.order_no}（第{order.urge_count}次）",
+                      note or order.text[:100], order)
+    return order
+
+
+@transaction.atomic
+def do_reassign(user, order_no, unit_code=None, assignee=None, note="", at=None):
+    order = get_order(user, order_no, for_update=True)
+    require(user, "workorder.reassign")
+    if order.status != Status.OPEN:
+        raise Conflict({"order_no": "工单已办结，不能改派"})
+    if not unit_code and not assignee:
+        raise DomainError({"assignee": "请指定新的责任单位或处理人"})
+    at = at or timezone.now()
+    before = (order.unit.code, order.assignee.username if order.assignee_id else "")
+    _apply_assignment(user, order, unit_code, assignee)
+    order.save()
+    _event(order, EventKind.REASSIGN, user, at, note=note, before=list(before),
+           after=[order.unit.code, order.assignee.username if order.assignee_id else ""])
+    if order.assignee_id:
+        _on_commit_notify([order.assignee], "dispatch", f"改派工单 {order.order_no}", order.text[:100], order)
+    return order
+
+
+@transaction.atomic
+def do_merge(user, order_no, into_no, at=None):
+    """Merge a duplicate into the kept order: the duplicate closes as merged, points to the kept one,
+    and keeps its own history."""
+    require(user, "workorder.merge")
+    dup = get_order(user, order_no, for_update=True)
+    keep = get_order(user, into_no, for_update=True)
+    at = at or timezone.now()
+    if dup.pk == keep.pk:
+        raise DomainError({"into": "不能与自身合并"})
+    if dup.status != Status.OPEN or keep.status != Status.OPEN:
+        raise Conflict({"into": "只能合并处理中的工单"})
+    if dup.customer_id != keep.customer_id or dup.customer_id is None:
+        raise DomainError({"into": "只能合并同一客户的重复工单"})
+    dup.merged_into = keep
+    dup.status = Status.MERGED
+    dup.stage = "merged"
+    recompute_deadline(dup, at)
+    dup.save()
+    _event(dup, EventKind.MERGE, user, at, note=f"合并至 {keep.order_no}", to_stage="merged", into=keep.order_no)
+    _event(keep, EventKind.MERGE, user, at, note=f"合并重复工单 {dup.order_no}", merged=dup.order_no)
+    return dup, keep
+
+
+def _link(user, order, earlier, at):
+    if earlier.pk == order.pk:
+        raise DomainError({"repeat_of": "不能关联自身"})
+    if earlier.customer_id and order.customer_id and earlier.customer_id != order.customer_id:
+        raise DomainError({"repeat_of": "重复来电只能关联同一客户的工单"})
+    order.repeat_of = earlier
+    order.save(update_fields=["repeat_of"])
+    _event(order, EventKind.LINK, user, at, note=f"重复来电，关联原工单 {earlier.order_no}", earlier=earlier.order_no)
+    _event(earlier, EventKind.LINK, user, at, note=f"客户再次来电：{order.order_no}", repeat=order.order_no)
+    r = rule("complaint_second_call")
+    if r and earlier.order_type == "complaint" and earlier.status == Status.OPEN:
+        _escalate(earlier, r["level"], "投诉工单客户二次来电，升级至单位领导", user, at)
+
+
+@transaction.atomic
+def do_link_repeat(user, order_no, earlier_no, at=None):
+    order = get_order(user, order_no, for_update=True)
+    earlier = get_order(user, earlier_no, for_update=True)
+    _link(user, order, earlier, at or timezone.now())
+    return order
+
+
+def _escalate(order, level, reason, actor, at):
+    if level <= order.escalation:
+        return False
+    order.escalation = level
+    order.escalation_reason = reason[:200]
+    order.save(update_fields=["escalation", "escalation_reason"])
+    _event(order, EventKind.ESCALATE, actor, at, note=reason, level=level)
+    targets = _leaders(order.unit)
+    if level >= Escalation.HEAD:
+        head = _unit_head(order.unit)
+        targets = [head] if head else targets
+    _on_commit_notify(targets, "escalation", f"工单升级：{order.order_no}", reason, order,
+                      dedupe=f"esc:{order.pk}:{level}")
+    return True
+
+
+@transaction.atomic
+def do_escalate(user, order_no, level, reason, at=None):
+    order = get_order(user, order_no, for_update=True)
+    require(user, "workorder.escalate")
+    if order.status != Status.OPEN:
+        raise Conflict({"order_no": "工单已办结，不能升级"})
+    if level not in (Escalation.LEADERSHIP, Escalation.HEAD):
+        raise DomainError({"level": "升级级别应为1（单位领导）或2（单位负责人）"})
+    if not (reason or "").strip():
+        raise DomainError({"reason": "升级必须填写原因"})
+    if not _escalate(order, level, reason, user, at or timezone.now()):
+        raise Conflict({"level": "工单已处于该升级级别或更高"})
+    return order
+
+
+@transaction.atomic
+def do_visit(user, order_no, satisfaction, note="", at=None):
+    """回访: satisfied/neutral moves the order to 回访; dissatisfied re-opens it to handling and, at the
+    first visit, escalates it to the unit's leadership."""
+    order = get_order(user, order_no, for_update=True)
+    require(user, "workorder.visit")
+    at = at or timezone.now()
+    if satisfaction not in Satisfaction.values:
+        raise DomainError({"satisfaction": "满意度应为 satisfied / neutral / dissatisfied"})
+    wf = workflow(order.order_type)
+    if order.status != Status.OPEN or "visited" not in wf.stages or wf.next_stage(order.stage) != "visited":
+        raise Conflict({"satisfaction": f"工单当前环节为“{order.stage_label}”，不能回访"})
+    order.visit_count += 1
+    order.satisfaction = satisfaction
+    first = order.visit_count == 1
+    _event(order, EventKind.VISIT, user, at, note=note, satisfaction=satisfaction, visit=order.visit_count)
+    if satisfaction == Satisfaction.DISSATISFIED:
+        _move(order, wf.reopen_to, user, at, note=f"回访不满意，重新处理：{note}", kind=EventKind.REOPEN)
+        r = rule("dissatisfied_first_visit")
+        if r and first:
+            _escalate(order, r["level"], "首次回访客户不满意，升级至单位领导", user, at)
+        if order.assignee_id:
+            _on_commit_notify([order.assignee], "reopen", f"回访不满意，工单 {order.order_no} 重新处理", note, order)
+    else:
+        _move(order, "visited", user, at, note=note)
+    return order
+
+
+@transaction.atomic
+def do_suspend(user, order_no, reason, at=None):
+    order = get_order(user, order_no, for_update=True)
+    require(user, "workorder.handle")
+    wf = workflow(order.order_type)
+    spec = wf.clocks.get(order.stage)
+    if order.status != Status.OPEN or order.suspended or not spec or spec[0] not in wf.pausable:
+        raise Conflict({"reason": "该工单当前环节的时限不允许暂停"})
+    if not (reason or "").strip():
+        raise DomainError({"reason": "暂停计时必须填写原因（如客户要求延期）"})
+    at = at or timezone.now()
+    order.suspended = True
+    _event(order, EventKind.SUSPEND, user, at, note=reason)
+    recompute_deadline(order, at)
+    order.save()
+    return order
+
+
+@transaction.atomic
+def do_resume(user, order_no, note="", at=None):
+    order = get_order(user, order_no, for_update=True)
+    require(user, "workorder.handle")
+    if not order.suspended:
+        raise Conflict({"order_no": "工单未暂停计时"})
+    at = at or timezone.now()
+    order.suspended = False
+    _event(order, EventKind.RESUME, user, at, note=note or "恢复计时")
+    recompute_deadline(order, at)
+    order.save()
+    return order
+
+
+# ---------------------------------------------------------------- queries
+def near_breach(unit, now=None):
+    """Open orders of the unit subtree whose warning time has passed but that are not yet overdue:
+    one index range scan per unit on (unit, stage_warn_at)."""
+    now = now or timezone.now()
+    ids = list(unit.subtree().values_list("pk", flat=True))
+    return WorkOrder.objects.filter(unit_id__in=ids, stage_warn_at__lte=now, stage_due_at__gt=now)
+
+
+def overdue(unit, now=None):
+    now = now or timezone.now()
+    ids = list(unit.subtree().values_list("pk", flat=True))
+    return WorkOrder.objects.filter(unit_id__in=ids, stage_due_at__lte=now)
+
+
+HANDLING_STAGES = ("dispatched", "received", "contacted", "handled", "arrived", "restored")
+
+
+def queue_for(user):
+    """The orders waiting for this user's role, most urgent first."""
+    base = scoped(WorkOrder.objects.filter(status=Status.OPEN), user).select_related(
+        "unit", "customer", "assignee", "transformer_area")
+    role = user.role
+    if role in ("handler", "field"):
+        qs = base.filter(Q(stage__in=HANDLING_STAGES) | Q(assignee=user))
+    elif role == "dispatcher":
+        qs = base.filter(stage__in=("accepted", "replied", "dispatched"))
+    elif role == "agent":
+        qs = base.filter(Q(stage="audited") | Q(created_by=user))
+    elif role in ("supervisor", "admin") or user.is_superuser:
+        qs = base
+    else:
+        qs = base.none()
+    from django.db.models import F
+
+    return qs.order_by(F("stage_due_at").asc(nulls_last=True), "accepted_at")
+
+
+def customer_context(user, customer, now=None):
+    """What the agent sees at once on a call: open orders, the last 90 days, sensitive flags and
+    (when the outages capability is installed) current outages."""
+    now = now or timezone.now()
+    orders = WorkOrder.objects.filter(customer=customer).order_by("-accepted_at")
+    recent = list(orders.filter(accepted_at__gte=now - timedelta(days=90))[:50])
+    open_orders = list(orders.filter(status=Status.OPEN)[:50])
+    sensitive = customer.sensitive and (customer.sensitive_until is None or customer.sensitive_until > now)
+    ctx = {"customer": customer, "open_orders": open_orders, "recent_orders": recent,
+           "sensitive": sensitive, "sensitive_reason": customer.sensitive_reason if sensitive else "",
+           "outages": []}
+    for hook in CONTEXT_HOOKS:
+        hook(customer, ctx, now)
+    return ctx
+
+
+CONTEXT_HOOKS = []  # later capabilities (outages) add functions(customer, ctx, now)
+
+
+def dashboard_data(unit, limit=20, now=None):
+    """Near-breach and overdue counts for the unit and each child unit, plus the most urgent orders."""
+    from django.db.models import Count
+
+    now = now or timezone.now()
+    near_qs, over_qs = near_breach(unit, now), overdue(unit, now)
+    per_unit_near = dict(near_qs.values_list("unit_id").annotate(n=Count("id")))
+    per_unit_over = dict(over_qs.values_list("unit_id").annotate(n=Count("id")))
+    by_unit = []
+    children = list(unit.children.all()) or [unit]
+    all_units = {u.pk: u for u in unit.subtree()}
+    for child in children:
+        ids = [pk for pk, u in all_units.items() if u.path.startswith(child.path)]
+        by_unit.append({"unit_code": child.code, "unit_name": child.name,
+                        "near_breach": sum(per_unit_near.get(i, 0) for i in ids),
+                        "overdue": sum(per_unit_over.get(i, 0) for i in ids)})
+    sel = ("unit", "customer", "transformer_area", "assignee", "repeat_of", "merged_into")
+    return {"unit_code": unit.code, "near_breach": sum(per_unit_near.values()), "overdue": sum(per_unit_over.values()),
+            "by_unit": by_unit,
+            "near_breach_orders": list(near_qs.select_related(*sel).order_by("stage_due_at")[:limit]),
+            "overdue_orders": list(over_qs.select_related(*sel).order_by("stage_due_at")[:limit])}
