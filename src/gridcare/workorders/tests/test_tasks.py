@@ -1,0 +1,94 @@
+"""SLA sweep and sensitive-customer scan, enqueued on the Django Tasks queue and run by the real
+database worker (`db_worker --batch`)."""
+from datetime import timedelta
+
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from gridcare.customers.models import Customer
+from gridcare.notifications.models import Notification
+from gridcare.testing import ApiClient
+from gridcare.workorders.models import StageEvent, WorkOrder
+from gridcare.workorders.tasks import scan_sensitive, sensitive_scan_task, sla_sweep_task
+
+COMPLAINT = {"order_type": "complaint", "category_l2": "voltage", "account_no": "3100000001", "text": "电压低，灯很暗"}
+
+
+def run_worker():
+    call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0)
+
+
+def take(api, minutes_ago, **extra):
+    at = (timezone.now() - timedelta(minutes=minutes_ago)).isoformat()
+    return api.post("/api/workorders/", {**COMPLAINT, "accepted_at": at, **extra}).json()["order_no"]
+
+
+def test_sweep_marks_warning_and_overdue_once_and_notifies(world):
+    world.station_a.head = world.handler_a
+    world.station_a.save()
+    agent = ApiClient(world.agent)
+    fresh = take(agent, 1)        # 19 of 20 minutes left: nothing
+    near = take(agent, 16)        # 4 minutes left (< 25%): warning
+    late = take(agent, 45)        # overdue
+    sla_sweep_task.enqueue()
+    run_worker()
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+    states = dict(WorkOrder.objects.values_list("order_no", "sla_state"))
+    assert states == {fresh: 0, near: 1, late: 2}
+    assert StageEvent.objects.filter(kind="sla").count() == 2
+    notes = Notification.objects.filter(user=world.handler_a)
+    assert {n.kind for n in notes} == {"sla_warning", "sla_overdue"} and notes.count() == 2
+    # a second sweep changes nothing and sends nothing
+    sla_sweep_task.enqueue()
+    run_worker()
+    assert StageEvent.objects.filter(kind="sla").count() == 2 and Notification.objects.filter(
+        kind__startswith="sla").count() == 2
+
+
+def test_sweep_is_bounded_per_run(world):
+    from gridcare.workorders.tasks import sweep_sla
+
+    agent = ApiClient(world.agent)
+    for _ in range(5):
+        take(agent, 60)
+    assert sweep_sla(batch=3)["已超时"] == 3
+    assert sweep_sla(batch=3)["已超时"] == 2
+    assert sweep_sla(batch=3)["已超时"] == 0
+
+
+def test_new_stage_resets_the_sla_state(world):
+    agent = ApiClient(world.agent)
+    no = take(agent, 45)
+    from gridcare.workorders.tasks import sweep_sla
+
+    sweep_sla()
+    assert WorkOrder.objects.get(order_no=no).sla_state == 2
+    resp = ApiClient(world.dispatcher).post(f"/api/workorders/{no}/advance", {"to": "dispatched"})
+    assert resp.json()["sla_state"] == 0 and resp.json()["stage_limit"] == "receive"
+
+
+def test_weekly_scan_flags_repeat_callers_and_agents_see_it(world):
+    agent = ApiClient(world.agent)
+    take(agent, 60 * 24 * 3)
+    take(agent, 60, order_type="inquiry", category_l2=None, text="咨询电费")
+    agent.post("/api/workorders/", {"order_type": "inquiry", "account_no": "3100000101", "text": "咨询"})
+    sensitive_scan_task.enqueue()
+    run_worker()
+    c = Customer.objects.get(account_no="3100000001")
+    assert c.sensitive and "95598" in c.sensitive_reason and c.sensitive_until > timezone.now() + timedelta(days=80)
+    assert not Customer.objects.get(account_no="3100000101").sensitive
+    lookup = agent.get("/api/workorders/lookup?q=3100000001").json()[0]
+    assert lookup["sensitive"] and lookup["sensitive_reason"] == c.sensitive_reason
+    # expiry clears the scan's flag
+    assert scan_sensitive(as_of=timezone.now() + timedelta(days=200)) == {"flagged": 0, "cleared": 1}
+    assert not Customer.objects.get(account_no="3100000001").sensitive
+
+
+def test_scan_flags_same_problem_outside_the_hotline(world):
+    agent = ApiClient(world.agent)
+    for days in (40, 10):
+        take(agent, 60 * 24 * days, channel="app")
+    result = scan_sensitive()
+    assert result["flagged"] == 1
+    assert "同一问题" in Customer.objects.get(account_no="3100000001").sensitive_reason
