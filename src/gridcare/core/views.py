@@ -14,7 +14,13 @@ from .models import AuditLog
 def home(request):
     user = request.user
     stats = {"customers": scoped(Customer.objects.all(), user).count()}
-    return render(request, "core/home.html", {"stats": stats, "scope": scope_path(user)})
+    cards = []
+    for provider in HOME_CARDS:
+        cards.extend(provider(user))
+    return render(request, "core/home.html", {"stats": stats, "scope": scope_path(user), "cards": cards})
+
+
+HOME_CARDS = []  # functions(user) -> [{"label", "value", "css"}]; each capability adds its own
 
 
 @login_required

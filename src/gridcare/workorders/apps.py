@@ -7,4 +7,4 @@ class WorkordersConfig(AppConfig):
     verbose_name = "工单"
 
     def ready(self):
-        from . import tasks  # noqa: F401 - registers the scheduled sweeps
+        from . import tasks, timeline  # noqa: F401 - registers the scheduled sweeps and timeline entries

@@ -1,0 +1,43 @@
+"""Work orders on the customer's timeline and on the home page."""
+from django.urls import reverse
+
+from gridcare.customers.timeline import register
+
+from .models import WorkOrder
+
+
+@register
+def order_entries(customer, limit):
+    out = []
+    for o in WorkOrder.objects.filter(customer=customer).order_by("-accepted_at")[:limit]:
+        title = f"{o.get_order_type_display()} {o.order_no}"
+        if o.category_l2:
+            title += f"（{o.get_category_l2_display()}）"
+        out.append({"at": o.accepted_at, "kind": "工单", "title": title,
+                    "detail": f"{o.stage_label} · {o.text[:60]}", "url": reverse("workorders:detail", args=[o.order_no])})
+    return out
+
+
+def home_cards(user):
+    from django.utils import timezone
+
+    from gridcare.accounts.permissions import can, scoped
+
+    if not can(user, "workorder.view"):
+        return []
+    now = timezone.now()
+    mine = scoped(WorkOrder.objects.filter(status="open"), user)
+    return [{"label": "在途工单", "value": mine.count(), "css": ""},
+            {"label": "即将超时", "value": mine.filter(stage_warn_at__lte=now, stage_due_at__gt=now).count(),
+             "css": "countdown-warn"},
+            {"label": "已超时", "value": mine.filter(stage_due_at__lte=now).count(), "css": "countdown-over"}]
+
+
+def _register_home():
+    from gridcare.core.views import HOME_CARDS
+
+    if home_cards not in HOME_CARDS:
+        HOME_CARDS.append(home_cards)
+
+
+_register_home()
