@@ -24,3 +24,48 @@ class AuditLog(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username or self.source} {self.get_action_display()} {self.object_repr}"
+
+
+# --- Working-day calendar (China's official schedule of holidays and swapped working days) ---------
+# Only the exceptions to the Monday–Friday rule are stored, per covered year; a year without a
+# CalendarYear row is "not covered" and working-day clocks refuse to run in it (see workcalendar.py).
+
+from .audit import AuditedModel  # noqa: E402 - kept beside the calendar models it serves
+
+
+class CalendarYear(AuditedModel):
+    year = models.PositiveSmallIntegerField("年份", unique=True)
+    source = models.CharField("来源", max_length=100,
+                              help_text="如 chinese-calendar 1.11.0，或 管理员录入（国务院办公厅通知）")
+    published_on = models.DateField("发布日期", null=True, blank=True, help_text="国务院办公厅通知的发布日期")
+    note = models.TextField("说明", blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "节假日安排年度"
+        ordering = ["-year"]
+
+    def __str__(self):
+        return f"{self.year}年（{self.source}）"
+
+
+class CalendarDay(AuditedModel):
+    calendar_year = models.ForeignKey(CalendarYear, on_delete=models.CASCADE, related_name="days",
+                                      verbose_name="年度")
+    date = models.DateField("日期", unique=True)
+    is_workday = models.BooleanField("上班", help_text="勾选：调休上班的周末；不勾选：放假的日子")
+    name = models.CharField("名称", max_length=60, blank=True, help_text="如 国庆节、春节、调休上班（国庆节）")
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "节假日与调休"
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {'上班' if self.is_workday else '放假'} {self.name}".rstrip()
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.date and self.calendar_year_id and self.date.year != self.calendar_year.year:
+            raise ValidationError({"date": f"日期不在{self.calendar_year.year}年内"})
