@@ -14,3 +14,16 @@ class AuditActorMiddleware:
             return self.get_response(request)
         finally:
             set_actor(None, "system")
+
+
+class ChineseByDefaultMiddleware:
+    """Pages are in Simplified Chinese unless the user picked another language (language cookie):
+    the browser's Accept-Language is not consulted, so an English-language browser on a utility's
+    intranet still gets the Chinese UI its colleagues see."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

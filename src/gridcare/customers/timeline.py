@@ -1,5 +1,15 @@
 """The customer timeline: every domain contributes entries (audit, orders, outages, bills…)."""
+from .models import Customer
+
 TIMELINE_SOURCES = []
+
+
+def _has_field(attname):
+    try:
+        Customer._meta.get_field(attname.removesuffix("_id"))
+        return True
+    except Exception:  # noqa: BLE001 - FieldDoesNotExist
+        return False
 
 
 def register(fn):
@@ -20,7 +30,13 @@ def timeline(customer, limit=50):
 def _audit_entries(customer, limit):
     out = []
     for log in customer.audit_entries()[:limit]:
-        fields = ", ".join(k for k in log.changes if not k.startswith("_"))
+        who = log.actor_username or {"demo": "演示数据", "import": "批量导入"}.get(log.source, log.source)
+        if log.action == "update":
+            fields = "、".join(str(Customer._meta.get_field(k.removesuffix("_id")).verbose_name) if _has_field(k) else k
+                              for k in log.changes if not k.startswith("_"))
+            detail = f"{who}：修改 {fields}"
+        else:
+            detail = who
         out.append({"at": log.at, "kind": "档案", "title": f"{log.get_action_display()}客户档案",
-                    "detail": f"{log.actor_username or log.source}: {fields}"[:200], "url": ""})
+                    "detail": detail[:200], "url": ""})
     return out
