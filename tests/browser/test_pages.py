@@ -64,7 +64,7 @@ def test_sensitive_flag_is_shown_at_lookup(page, live_server, world_live):
 
 def test_english_is_available(page, live_server, world_live):
     login(page, live_server, "agent01")
-    page.select_option("select[name=language]", "en")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "en")
     assert page.locator("html").get_attribute("lang") == "en"
     assert "Workbench" in page.content()

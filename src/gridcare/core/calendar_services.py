@@ -128,6 +128,8 @@ def _stored_days(day_model, year_row, using) -> list[ScheduleDay]:
 def seed_after_migrate(sender, app_config=None, using=DEFAULT_DB_ALIAS, apps=None, verbosity=1, stdout=None,
                        **kwargs):
     """post_migrate hook: a freshly migrated database (and a flushed test database) has the calendar."""
+    if apps is None:  # `flush` (and so every transactional test) emits post_migrate without `apps`
+        from django.apps import apps
     try:
         year_model = apps.get_model("core", "CalendarYear")
         day_model = apps.get_model("core", "CalendarDay")

@@ -2,6 +2,7 @@
 database worker (`db_worker --batch`)."""
 from datetime import timedelta
 
+import pytest
 from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -21,9 +22,14 @@ def run_worker():
 
 def take(api, minutes_ago, **extra):
     at = (timezone.now() - timedelta(minutes=minutes_ago)).isoformat()
-    return api.post("/api/workorders/", {**COMPLAINT, "accepted_at": at, **extra}).json()["order_no"]
+    resp = api.post("/api/workorders/", {**COMPLAINT, "accepted_at": at, **extra})
+    assert resp.status_code == 201, resp.content.decode()
+    return resp.json()["order_no"]
 
 
+# The worker closes its database connection when it finishes, as a real worker process does, so these
+# tests commit for real instead of running inside a rolled-back transaction.
+@pytest.mark.django_db(transaction=True)
 def test_sweep_marks_warning_and_overdue_once_and_notifies(world):
     world.station_a.head = world.handler_a
     world.station_a.save()
@@ -68,6 +74,7 @@ def test_new_stage_resets_the_sla_state(world):
     assert resp.json()["sla_state"] == 0 and resp.json()["stage_limit"] == "receive"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_weekly_scan_flags_repeat_callers_and_agents_see_it(world):
     agent = ApiClient(world.agent)
     take(agent, 60 * 24 * 3)
