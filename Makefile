@@ -6,7 +6,7 @@ PORT ?= 8000
 export PORT
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test install assets translations serve bench lock clean-db worker browser
+.PHONY: demo test install assets translations serve bench lock clean-db worker browser spark
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,14 +40,24 @@ browser:
 	@test -x $(CHROMIUM) || (echo "Installing Debian's chromium for the browser tests" && \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-test: install assets translations browser
+$(BIN)/.spark-installed: requirements-spark.lock $(BIN)/.installed
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -r requirements-spark.lock
+	touch $@
+
+spark: $(BIN)/.spark-installed
+
+test: install assets translations browser spark
 	$(BIN)/python -m gridcare.devtools.testrun
 
 bench: install assets translations
 	$(BIN)/python -m bench.run
 
 lock:
-	$(BIN)/pip freeze --exclude-editable > requirements.lock.new && mv requirements.lock.new requirements.lock
+	{ echo "# Exact versions installed by 'make' (pip install --no-deps -r requirements.lock)."; \
+	  echo "# Regenerate after changing pyproject.toml: make lock"; \
+	  { $(BIN)/pip freeze --exclude-editable | grep -v -i -E '^(pyspark|py4j)=='; \
+	    $(BIN)/pip freeze --all | grep -E '^(setuptools|wheel)=='; } | sort -f -u; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
 
 clean-db:
 	rm -f var/gridcare.sqlite3*

@@ -27,3 +27,19 @@ api.add_router("/audit", core_router)
 from gridcare.workorders.api import router as workorders_router  # noqa: E402
 
 api.add_router("/workorders", workorders_router)
+
+from gridcare.analytics.api import router as analytics_router  # noqa: E402
+from gridcare.billing.api import router as billing_router  # noqa: E402
+from gridcare.hall.api import router as hall_router  # noqa: E402
+from gridcare.intelligence.api import router as intelligence_router  # noqa: E402
+from gridcare.knowledge.api import router as knowledge_router  # noqa: E402
+from gridcare.metering.api import router as metering_router  # noqa: E402
+from gridcare.outages.api import router as outages_router  # noqa: E402
+
+api.add_router("/outages", outages_router)
+api.add_router("/analytics", analytics_router)
+api.add_router("/knowledge", knowledge_router)
+api.add_router("/intelligence", intelligence_router)
+api.add_router("/metering", metering_router)
+api.add_router("/billing", billing_router)
+api.add_router("/hall", hall_router)

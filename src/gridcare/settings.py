@@ -32,6 +32,13 @@ INSTALLED_APPS = [
     "gridcare.customers",
     "gridcare.notifications",
     "gridcare.workorders",
+    "gridcare.outages",
+    "gridcare.analytics",
+    "gridcare.knowledge",
+    "gridcare.intelligence",
+    "gridcare.metering",
+    "gridcare.billing",
+    "gridcare.hall",
 ]
 
 MIDDLEWARE = [

@@ -21,5 +21,12 @@ urlpatterns = [
     path("customers/", include(("gridcare.customers.urls", "customers"))),
     path("grid/", include(("gridcare.grid.urls", "grid"))),
     path("workorders/", include(("gridcare.workorders.urls", "workorders"))),
+    path("outages/", include(("gridcare.outages.urls", "outages"))),
+    path("analytics/", include(("gridcare.analytics.urls", "analytics"))),
+    path("knowledge/", include(("gridcare.knowledge.urls", "knowledge"))),
+    path("intelligence/", include(("gridcare.intelligence.urls", "intelligence"))),
+    path("metering/", include(("gridcare.metering.urls", "metering"))),
+    path("billing/", include(("gridcare.billing.urls", "billing"))),
+    path("hall/", include(("gridcare.hall.urls", "hall"))),
     path("healthz", core_views.healthz, name="healthz"),
 ]

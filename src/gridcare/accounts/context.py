@@ -7,6 +7,12 @@ NAV = [
     ("工单", "workorders:queue", "workorder.view"),
     ("新建工单", "workorders:intake", "workorder.create"),
     ("超时预警", "workorders:dashboard", "report.view"),
+    ("停电", "outages:board", "outage.view"),
+    ("统计分析", "analytics:complaints", "report.view"),
+    ("知识库", "knowledge:search", "knowledge.view"),
+    ("抄表", "metering:routes", "metering.read"),
+    ("电费", "billing:arrears", "billing.view"),
+    ("营业厅", "hall:counter", "hall.serve"),
     ("电网档案", "grid:tree", "grid.view"),
     ("审计日志", "core-audit", "audit.view"),
 ]
