@@ -1,11 +1,12 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
+from gridcare.core.command_support import ScriptCommand
 from gridcare.core import demo
 from gridcare.core.audit import audit_context
 
 
-class Command(BaseCommand):
+class Command(ScriptCommand):
     help = "生成演示数据：组织、人员、电网、客户（以及后续模块的工单、停电、抄表等），按种子确定性生成"
 
     def add_arguments(self, parser):

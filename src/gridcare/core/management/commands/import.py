@@ -5,9 +5,10 @@ from argparse import RawDescriptionHelpFormatter
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
+from django.core.management.base import CommandError, DjangoHelpFormatter
 from django.db import DatabaseError
 
+from gridcare.core.command_support import ScriptCommand
 from gridcare.core.audit import audit_context
 from gridcare.core.imports import ImportFileError, get_importer, importer_kinds, run_import
 
@@ -16,7 +17,7 @@ class _HelpFormatter(DjangoHelpFormatter, RawDescriptionHelpFormatter):
     pass
 
 
-class Command(BaseCommand):
+class Command(ScriptCommand):
     help = """从CSV或Excel（.xlsx，第一个工作表）文件批量导入数据，列定义见 formats.md。
 
 用法：gridcare import units|users|grid|customers FILE [--atomic] [--ignore-unknown] [--as USERNAME]
