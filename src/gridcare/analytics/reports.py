@@ -1,0 +1,349 @@
+"""The complaint analysis report (投诉分析报告): SQL aggregations over the reporting store.
+
+`complaint_report(unit, period)` returns a dict whose keys are the contract documented in
+docs/reports.md (the CLI's JSON). Every section is a GROUP BY in the database; Python only touches
+grouped rows (a few hundred), the sampled term lists, and — for percentiles on databases without
+percentile_cont (SQLite) — the two rows around each quantile, picked by a window function.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db import connection
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from gridcare.accounts.models import OrgUnit
+from gridcare.core.taxonomy import taxonomy
+from gridcare.customers.models import Customer
+from gridcare.grid.models import TransformerArea
+from gridcare.workorders.choices import Channel, Satisfaction
+from gridcare.workorders.clock import STAGE_LABELS as LIMIT_LABELS
+from gridcare.workorders.workflow import WORKFLOWS
+
+from . import rules
+from .models import ComplaintFact, OrderDaily, StageFact
+
+WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+
+
+class UnknownUnit(rules.PeriodError):
+    pass
+
+
+def get_unit(code: str) -> OrgUnit:
+    unit = OrgUnit.objects.filter(code=(code or "").strip()).first()
+    if unit is None:
+        raise UnknownUnit("unit", f"单位编码不存在：“{code}”（请使用组织单位编码，如 {_example_unit()}）")
+    return unit
+
+
+def _example_unit() -> str:
+    codes = list(OrgUnit.objects.order_by("path").values_list("code", flat=True)[:3])
+    return "、".join(codes) or "P01"
+
+
+def subtree_ids(unit: OrgUnit) -> list[int]:
+    return list(OrgUnit.objects.filter(path__startswith=unit.path).values_list("pk", flat=True))
+
+
+def complaint_facts(unit_ids, period: rules.Period):
+    return ComplaintFact.objects.filter(accepted_at__gte=period.start_at, accepted_at__lt=period.end_at,
+                                        unit_id__in=unit_ids)
+
+
+def _counted(rows, keys, total, labels):
+    out = {}
+    for key in keys:
+        n = rows.get(key, 0)
+        out[key] = {"label": labels.get(key, key), "count": n, "share": rules.share(n, total),
+                    "percent": rules.percent(n, total)}
+    for key, n in rows.items():  # codes no longer in the taxonomy stay visible
+        if key not in out:
+            out[key] = {"label": labels.get(key, key), "count": n, "share": rules.share(n, total),
+                        "percent": rules.percent(n, total)}
+    return out
+
+
+def _group(qs, field):
+    return {r[field]: r["n"] for r in qs.values(field).annotate(n=Count("pk")).order_by()}
+
+
+def summary_counts(unit_ids, period: rules.Period) -> dict:
+    """Total and first-level counts (for the comparisons with other periods)."""
+    rows = _group(complaint_facts(unit_ids, period), "category_l1")
+    return {"from": period.start.isoformat(), "to": period.end.isoformat(), "total": sum(rows.values()),
+            "by_category_l1": rows}
+
+
+def complaint_report(unit: OrgUnit, period: rules.Period, *, now: dt.datetime | None = None, progress=None) -> dict:
+    """The whole analysis; `progress(fraction, step)` is called between sections (background runs)."""
+    now = now or timezone.now()
+    cfg = rules.settings()
+    tx = taxonomy()
+    ids = subtree_ids(unit)
+    facts = complaint_facts(ids, period)
+    steps = 9
+
+    def step(i, text):
+        if progress:
+            progress(i / steps, text)
+
+    step(0, "分类统计")
+    l1_labels = {code: node["label"] for code, node in tx["complaint_categories"].items()}
+    l2_labels, l2_parent = {}, {}
+    for code, node in tx["complaint_categories"].items():
+        for child, label in node["children"].items():
+            l2_labels[child], l2_parent[child] = label, code
+    by_l2 = _group(facts, "category_l2")
+    total = sum(by_l2.values())
+    by_l1 = defaultdict(int)
+    for l2, n in by_l2.items():
+        by_l1[l2_parent.get(l2, "")] += n
+    by_l1 = {k: v for k, v in by_l1.items() if k}
+    by_category_l2 = _counted(by_l2, list(l2_labels), total, l2_labels)
+    for code, row in by_category_l2.items():
+        row["category_l1"] = l2_parent.get(code, "")
+
+    step(1, "渠道与区域")
+    by_channel = _counted(_group(facts, "channel"), [c for c, _ in Channel.choices], total, dict(Channel.choices))
+    by_area = _counted(_group(facts, "area_kind"), list(tx["area_kinds"]), total, tx["area_kinds"])
+    urban = by_area.get("urban", {}).get("count", 0)
+    type_rows = {}
+    for r in (OrderDaily.objects.filter(day__gte=period.start, day__lte=period.end, unit_id__in=ids)
+              .values("order_type").annotate(n=_sum("orders")).order_by()):
+        type_rows[r["order_type"]] = r["n"]
+    all_orders = sum(type_rows.values())
+
+    step(2, "时段分布")
+    hours = _group(facts, "hour")
+    by_hour = [hours.get(h, 0) for h in range(24)]
+    weekdays = _group(facts, "weekday")
+    by_weekday = [weekdays.get(d, 0) for d in range(1, 8)]
+    peaks = sorted(cfg["load_peak_hours"])
+    in_peak = sum(by_hour[h] for h in peaks)
+
+    step(3, "台区热点")
+    hot = _taiqu_hot_spots(ids, period, facts, cfg)
+
+    step(4, "环节时长")
+    stage = _stage_durations(ids, period, now)
+
+    step(5, "重复来电与敏感客户")
+    repeats = _repeat_callers(facts, cfg)
+
+    step(6, "满意度")
+    sat = _group(facts.exclude(satisfaction=""), "satisfaction")
+    visited = sum(sat.values())
+
+    step(7, "高频词")
+    terms = _top_terms(facts, cfg, l1_labels)
+
+    step(8, "同比环比")
+    comparison = {"previous": summary_counts(ids, period.previous()),
+                  "same_period_last_year": summary_counts(ids, period.last_year())}
+    for row in comparison.values():
+        row["change"] = total - row["total"]
+        row["change_percent"] = rules.percent(total - row["total"], row["total"]) if row["total"] else None
+    step(9, "完成")
+
+    return {
+        "report": "complaints",
+        "title": "投诉分析报告",
+        "unit": {"code": unit.code, "name": unit.name},
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+        "days": period.days,
+        "timezone": "Asia/Shanghai",
+        "generated_at": timezone.localtime(now).isoformat(timespec="seconds"),
+        "total": total,
+        "by_category_l1": _counted(by_l1, list(l1_labels), total, l1_labels),
+        "by_category_l2": by_category_l2,
+        "by_order_type": _counted(type_rows, list(tx["order_types"]), all_orders, tx["order_types"]),
+        "orders_total": all_orders,
+        "by_channel": by_channel,
+        "by_area_kind": by_area,
+        "urban_rural": {"urban": urban, "rural": total - urban,
+                        "note": "特殊边远地区计入农村"},
+        "by_hour": by_hour,
+        "by_weekday": by_weekday,
+        "load_peaks": {"hours": peaks, "complaints": in_peak, "share": rules.share(in_peak, total),
+                       "hours_share": round(len(peaks) / 24, 4),
+                       "top_hours": sorted(range(24), key=lambda h: (-by_hour[h], h))[:3]},
+        **hot,
+        **stage,
+        **repeats,
+        "satisfaction": {**_counted(sat, [c for c, _ in Satisfaction.choices], visited, dict(Satisfaction.choices)),
+                         "visited": visited,
+                         "satisfied_rate": rules.share(sat.get("satisfied", 0), visited)},
+        "top_terms": terms,
+        "comparison": comparison,
+    }
+
+
+def _sum(field):
+    from django.db.models import Sum
+
+    return Sum(field)
+
+
+# -------------------------------------------------------------------------------------------- 台区
+
+
+def _taiqu_hot_spots(ids, period, facts, cfg) -> dict:
+    min_customers = cfg["taiqu_min_customers"]
+    multi = list(facts.filter(taiqu_id__isnull=False).values("taiqu_id")
+                 .annotate(customers=Count("customer_id", distinct=True), complaints=Count("pk"))
+                 .filter(customers__gte=min_customers).order_by("-customers", "-complaints", "taiqu_id"))
+    # (taiqu, month) pairs with complaints, from 12 months before the period (same month last year)
+    months = rules.months_in(period)
+    lookback = rules.Period(rules.add_months(period.start.replace(day=1), -12), period.end)
+    pairs = list(ComplaintFact.objects.filter(accepted_at__gte=lookback.start_at, accepted_at__lt=period.end_at,
+                                              unit_id__in=ids, taiqu_id__isnull=False)
+                 .values_list("taiqu_id", "month").distinct().order_by())
+    consecutive = rules.consecutive_month_hits(pairs, months, 1)
+    yearly = rules.consecutive_month_hits(pairs, months, 12)
+    wanted = {r["taiqu_id"] for r in multi} | set(consecutive) | set(yearly)
+    names = {t.pk: (t.code, t.name) for t in TransformerArea.objects.filter(pk__in=wanted).only("code", "name")}
+
+    def listed(hits):
+        rows = [{"code": names[t][0], "name": names[t][1], "months": [rules.month_text(m) for m in ms]}
+                for t, ms in hits.items() if t in names]
+        return sorted(rows, key=lambda r: (-len(r["months"]), r["code"]))
+
+    return {
+        "taiqu_multi_customer": [{"code": names[r["taiqu_id"]][0], "name": names[r["taiqu_id"]][1],
+                                  "customers": r["customers"], "complaints": r["complaints"]}
+                                 for r in multi if r["taiqu_id"] in names],
+        "taiqu_consecutive_months": listed(consecutive),
+        "taiqu_same_month_consecutive_years": listed(yearly),
+    }
+
+
+# -------------------------------------------------------------------------------------------- stages
+
+
+def stage_facts(ids, period, order_type="complaint"):
+    return StageFact.objects.filter(order_type=order_type, accepted_at__gte=period.start_at,
+                                    accepted_at__lt=period.end_at, unit_id__in=ids)
+
+
+def overdue_q(now):
+    """Over the limit: ended after the deadline, or still running past it."""
+    return Q(late=True) | Q(ended_at__isnull=True, due_at__lt=now)
+
+
+def percentiles(ids, period, order_type="complaint", group="limit_key", qs=(0.5, 0.9)) -> dict:
+    """{group value: {q: minutes}} over the finished stages; percentile_cont's definition everywhere."""
+    table = StageFact._meta.db_table
+    col = {"limit_key": "limit_key", "unit": "unit_id", "actor": "actor_id"}[group]
+    where = (f"order_type = %s AND accepted_at >= %s AND accepted_at < %s AND minutes IS NOT NULL "
+             f"AND unit_id IN ({', '.join(['%s'] * len(ids))})")
+    params = [order_type, period.start_at, period.end_at, *ids]
+    if not ids:
+        return {}
+    out = defaultdict(dict)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            exprs = ", ".join(f"percentile_cont({q}) WITHIN GROUP (ORDER BY minutes)" for q in qs)
+            cur.execute(f"SELECT limit_key, {col}, {exprs} FROM {table} WHERE {where} GROUP BY limit_key, {col}",
+                        params)
+            for key, g, *values in cur.fetchall():
+                for q, v in zip(qs, values):
+                    out[(key, None if group == "limit_key" else g)][q] = float(v)
+        else:
+            conditions = " OR ".join(
+                f"rn = CAST((n - 1) * {q} AS INTEGER) + 1 OR rn = CAST((n - 1) * {q} AS INTEGER) + 2" for q in qs)
+            cur.execute(
+                f"SELECT limit_key, g, n, rn, minutes FROM ("
+                f"  SELECT limit_key, {col} AS g, minutes,"
+                f"    ROW_NUMBER() OVER (PARTITION BY limit_key, {col} ORDER BY minutes) AS rn,"
+                f"    COUNT(*) OVER (PARTITION BY limit_key, {col}) AS n"
+                f"  FROM {table} WHERE {where}) t WHERE {conditions}", params)
+            picked = defaultdict(dict)
+            sizes = {}
+            for key, g, n, rn, minutes in cur.fetchall():
+                picked[(key, g)][rn] = minutes
+                sizes[(key, g)] = n
+            for k, rows in picked.items():
+                for q in qs:
+                    lo, hi, w = rules.percentile_positions(sizes[k], q)
+                    out[(k[0], None if group == "limit_key" else k[1])][q] = rows[lo] + (rows[hi] - rows[lo]) * w
+    return out
+
+
+def _limit_order(order_type="complaint"):
+    keys = []
+    for key, _ref in WORKFLOWS[order_type].clocks.values():
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def _stage_durations(ids, period, now) -> dict:
+    qs = stage_facts(ids, period)
+    counts = {r["limit_key"]: r for r in qs.values("limit_key").annotate(
+        n=Count("pk"), finished=Count("minutes"), overdue=Count("pk", filter=overdue_q(now))).order_by()}
+    pct = percentiles(ids, period)
+    out = {}
+    for key in _limit_order():
+        r = counts.get(key, {"n": 0, "finished": 0, "overdue": 0})
+        p = pct.get((key, None), {})
+        out[key] = {"label": LIMIT_LABELS.get(key, key), "count": r["n"], "finished": r["finished"],
+                    "median_minutes": _round(p.get(0.5)), "p90_minutes": _round(p.get(0.9)),
+                    "overdue": r["overdue"], "overdue_share": rules.share(r["overdue"], r["n"])}
+    units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=ids).only("code", "name")}
+    per_unit = defaultdict(dict)
+    for r in qs.values("unit_id", "limit_key").annotate(n=Count("pk"), overdue=Count("pk", filter=overdue_q(now))
+                                                       ).order_by():
+        per_unit[r["unit_id"]][r["limit_key"]] = {"count": r["n"], "overdue": r["overdue"],
+                                                  "overdue_share": rules.share(r["overdue"], r["n"])}
+    by_unit = [{"code": units[u].code, "name": units[u].name, "stages": stages}
+               for u, stages in per_unit.items() if u in units]
+    by_unit.sort(key=lambda r: (-sum(s["overdue"] for s in r["stages"].values()), r["code"]))
+    worst = max(out, key=lambda k: (out[k]["overdue_share"], out[k]["overdue"]), default=None)
+    return {"stage_durations": out, "stage_overdue_by_unit": by_unit,
+            "stage_most_overdue": worst if worst and out[worst]["overdue"] else None}
+
+
+def _round(v):
+    return None if v is None else round(v, 1)
+
+
+# -------------------------------------------------------------------------------------------- people
+
+
+def _repeat_callers(facts, cfg) -> dict:
+    repeats = facts.filter(repeat=True).count()
+    multi = list(facts.filter(customer_id__isnull=False).values("customer_id").annotate(n=Count("pk"))
+                 .filter(n__gte=2).order_by("-n", "customer_id"))
+    listed = multi[: cfg["repeat_callers_listed"]]
+    customers = {c.pk: c for c in Customer.objects.filter(pk__in=[r["customer_id"] for r in listed])
+                 .only("account_no", "name", "sensitive")}
+    sensitive = (facts.filter(customer_id__in=Customer.objects.filter(sensitive=True).values("pk"))
+                 .aggregate(orders=Count("pk"), customers=Count("customer_id", distinct=True)))
+    return {
+        "repeat_calls": repeats,
+        "repeat_customers": len(multi),
+        "repeat_callers": [{"account_no": customers[r["customer_id"]].account_no,
+                            "name": customers[r["customer_id"]].name, "complaints": r["n"],
+                            "sensitive": customers[r["customer_id"]].sensitive}
+                           for r in listed if r["customer_id"] in customers],
+        "sensitive_customers": {"customers": sensitive["customers"], "complaints": sensitive["orders"]},
+    }
+
+
+def _top_terms(facts, cfg, l1_labels) -> dict:
+    """Per first-level category, the terms in most complaint texts (the most recent
+    `terms_sample_per_category` texts of each category are read)."""
+    limit, n = cfg["terms_sample_per_category"], cfg["top_terms"]
+    out = {}
+    for code, label in l1_labels.items():
+        docs = list(facts.filter(category_l1=code).exclude(terms="").order_by("-accepted_at")
+                    .values_list("terms", flat=True)[:limit])
+        if not docs:
+            continue
+        out[code] = {"label": label, "texts": len(docs), "sampled": len(docs) >= limit,
+                     "terms": [{"term": t, "count": c} for t, c in rules.top_terms((d.split() for d in docs), n)]}
+    return out
