@@ -36,12 +36,19 @@ def too_large_message(period: rules.Period) -> str:
 
 
 def complaint_report(user, unit, period: rules.Period, refresh: bool = True) -> dict:
-    """The report for a user who may see `unit` (report.view in the unit's subtree)."""
+    """The report for a user who may see `unit` (report.view in the unit's subtree). The facts are
+    brought up to date first: completely from the command line, by a bounded step on a page (the
+    task queue's refresh runs every minute; a page never waits for a large backlog)."""
     if user is not None:
         require(user, "report.view", unit)
-    if refresh:
+        refresh_quietly()
+    elif refresh:
         facts.refresh()
     return reports.complaint_report(unit, period)
+
+
+def refresh_quietly(max_batches: int = 2) -> None:
+    facts.refresh(batch_events=5000, max_batches=max_batches)
 
 
 def do_start_run(user, unit, period: rules.Period, kind: str = "complaints") -> ReportRun:
