@@ -483,3 +483,78 @@ def format_bill(result: BillResult, title: str = "") -> str:
     out.append("-" * 60)
     out.append(f"合计：{result.total} 元")
     return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Disconnection for arrears (欠费停电): time-limits.yaml arrears.disconnection, 《供电营业规则》
+
+
+@dataclass(frozen=True)
+class CutLimits:
+    notice_min: dt.timedelta
+    notice_max: dt.timedelta
+    second_notice: dt.timedelta
+    reconnect: dt.timedelta
+
+    @classmethod
+    def from_yaml(cls, arrears: dict) -> CutLimits:
+        d = arrears["disconnection"]
+        return cls(dt.timedelta(days=d["written_notice_before_cut"]["days_min"]),
+                   dt.timedelta(days=d["written_notice_before_cut"]["days_max"]),
+                   dt.timedelta(minutes=d["second_notice_before_cut"]["minutes"]),
+                   dt.timedelta(hours=d["reconnection_after_payment"]["hours"]))
+
+
+def cut_violations(cut_at: dt.datetime, *, owed: Decimal, notice_delivered_at: dt.datetime | None,
+                   second_notice_at: dt.datetime | None, critical: bool, authority_reported_at: dt.datetime | None,
+                   limits: CutLimits) -> list[str]:
+    """Why a cut at `cut_at` would be unlawful (empty list: it may go ahead)."""
+    problems = []
+    if owed <= 0:
+        problems.append("客户已无欠费，不得停电")
+    if notice_delivered_at is None:
+        problems.append("未送达书面停电通知")
+    else:
+        ahead = cut_at - notice_delivered_at
+        if ahead < limits.notice_min:
+            problems.append(f"书面停电通知送达不足{limits.notice_min.days}天（送达于 {notice_delivered_at:%Y-%m-%d %H:%M}）")
+        elif ahead > limits.notice_max:
+            problems.append(f"书面停电通知送达已超过{limits.notice_max.days}天，须重新送达")
+    minutes = int(limits.second_notice.total_seconds() // 60)
+    if second_notice_at is None:
+        problems.append(f"停电前{minutes}分钟未再次通知客户")
+    elif notice_delivered_at and second_notice_at < notice_delivered_at:
+        problems.append("再次通知早于书面通知")
+    elif cut_at - second_notice_at < limits.second_notice:
+        problems.append(f"再次通知距停电不足{minutes}分钟")
+    if critical and authority_reported_at is None:
+        problems.append("重要客户停电前须报告电力管理部门，未报告不得停电")
+    if cut_at.tzinfo is None:
+        problems.append("停电时间必须带时区")
+    return problems
+
+
+def reconnect_state(paid_at: dt.datetime, now: dt.datetime, reconnected_at: dt.datetime | None,
+                    limits: CutLimits) -> dict:
+    """The reconnection clock the dispatch centre sees: due time, time left, late (complaint risk)."""
+    due = paid_at + limits.reconnect
+    end = reconnected_at or now
+    return {"due_at": due, "left": due - now if reconnected_at is None else None,
+            "late": end > due, "same_day": end.date() == paid_at.date()}
+
+
+def check_payment_amount(amount, currency: str = "CNY") -> Decimal:
+    """A payment is yuan with at most fen precision; anything else is refused (field → message)."""
+    if (currency or "").upper() not in ("CNY", "RMB", "人民币"):
+        raise TariffError({"currency": f"只接受人民币（CNY）缴费，收到“{currency}”"})
+    if isinstance(amount, float):
+        amount = repr(amount)
+    try:
+        d = Decimal(str(amount).strip())
+    except (InvalidOperation, ValueError):
+        raise TariffError({"amount": f"金额“{amount}”不是数字"}) from None
+    if not d.is_finite() or d <= 0:
+        raise TariffError({"amount": "金额应为正数"})
+    if d != d.quantize(FEN):
+        raise TariffError({"amount": "金额最多到分（两位小数）"})
+    return d.quantize(FEN)

@@ -1,0 +1,580 @@
+"""Billing operations: tariffs, bill runs, corrections, payments, reminders, disconnection/reconnection,
+e-invoice requests. Each `do_*` checks role capability and unit scope and writes the audit trail; checks
+that may refuse (`check_*`) are separate so they can be tested alone."""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import io
+import json
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from django.db import connection, transaction
+from django.db.models import Count, F, Sum
+from django.utils import timezone
+
+from gridcare.accounts.models import OrgUnit
+from gridcare.accounts.permissions import require, scoped
+from gridcare.core.api_support import Conflict, DomainError
+from gridcare.core.audit import write_log
+from gridcare.customers.models import Customer
+
+from . import catalog
+from .models import (AccountStatus, Allocation, Bill, BillingAccount, BillRun, BillStatus, CutStatus, Disconnection,
+                     InvoiceRequest, InvoiceStatus, Payment, Reminder, RunStatus, Tariff)
+from .rules import (CutLimits, TariffError, check_payment_amount, compute_bill, cut_violations, late_charge,
+                    overlaps, parse_tariff, reconnect_state, tariff_to_dict, tier_kwh)
+
+SETTINGS_FILE = Path(__file__).resolve().parent / "data" / "billing.yaml"
+# Capabilities: billing.view / billing.collect exist; bill runs, corrections and cuts use billing.run /
+# billing.disconnect once accounts/roles.py has them (requested); until then the closest existing ones.
+CAP_RUN = "billing.collect"
+CAP_DISCONNECT = "billing.collect"
+
+
+@lru_cache(maxsize=1)
+def settings_data() -> dict:
+    return yaml.safe_load(SETTINGS_FILE.read_text(encoding="utf-8"))
+
+
+def cut_limits() -> CutLimits:
+    return CutLimits.from_yaml(catalog.arrears_limits())
+
+
+def month_end(period: dt.date) -> dt.date:
+    return period.replace(day=calendar.monthrange(period.year, period.month)[1])
+
+
+def due_date_for(period: dt.date) -> dt.date:
+    return month_end(period) + dt.timedelta(days=int(settings_data()["due_days_after_period_end"]))
+
+
+def _err(exc: TariffError) -> DomainError:
+    return DomainError(exc.errors)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Tariffs
+
+
+def do_load_tariffs(tariffs, replace: bool = False) -> int:
+    """Store parsed tariffs (formats.md); overlapping validity with what is stored (or within the file) is
+    an error and nothing is written."""
+    tariffs = list(tariffs)
+    with transaction.atomic():
+        existing = [t.as_rule() for t in Tariff.objects.filter(code__in={t.code for t in tariffs})]
+        keys = {(t.code, t.valid_from) for t in tariffs}
+        if replace:
+            existing = [t for t in existing if (t.code, t.valid_from) not in keys]
+        elif dup := [t for t in existing if (t.code, t.valid_from) in keys]:
+            raise DomainError({"tariff": f"电价 {dup[0].code} 自 {dup[0].valid_from} 的版本已存在"})
+        if problems := overlaps(existing + tariffs):
+            raise DomainError({"valid_from": problems[0]})
+        for t in tariffs:
+            row = Tariff.objects.filter(code=t.code, valid_from=t.valid_from).first() or Tariff(code=t.code,
+                                                                                             valid_from=t.valid_from)
+            row.name, row.customer_class, row.province = t.name, t.customer_class, t.province
+            row.valid_to, row.source, row.schedule = t.valid_to, t.source[:300], tariff_to_dict(t)
+            row.save()
+    return len(tariffs)
+
+
+def ensure_shipped_tariffs() -> int:
+    if Tariff.objects.exists():
+        return 0
+    return do_load_tariffs(catalog.shipped())
+
+
+def export_tariffs(code: str | None = None) -> list[dict]:
+    qs = Tariff.objects.all() if code is None else Tariff.objects.filter(code=code)
+    return [row.schedule for row in qs]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Accounts
+
+
+def account_for(customer: Customer) -> BillingAccount:
+    acc = BillingAccount.objects.filter(customer=customer).first()
+    if acc is None:
+        code = settings_data()["default_tariff"].get(customer.customer_class, "ZJ-RES-TIERED")
+        acc = BillingAccount.objects.create(customer=customer, tariff_code=code)
+    return acc
+
+
+def owed_total(customer) -> Decimal:
+    agg = Bill.objects.filter(customer=customer, status=BillStatus.ISSUED).aggregate(
+        a=Sum("amount"), p=Sum("paid"))
+    return (agg["a"] or Decimal("0.00")) - (agg["p"] or Decimal("0.00"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bill runs (set-based: one query for the usage, exact Decimal pricing memoised per distinct usage, one
+# COPY / bulk INSERT for the bills)
+
+
+class PriceCache:
+    """compute_bill is exact but not free; most customers share a tariff and a usage figure, and for annual
+    tiers the year-to-date only matters through the tier split, so bills are priced once per distinct
+    (tariff, usage, tier split) and reused."""
+
+    def __init__(self, period: dt.date):
+        self.period, self.end = period, month_end(period)
+        self.versions: dict[str, list] = {}
+        self.memo: dict = {}
+
+    def tariff(self, code):
+        if code not in self.versions:
+            self.versions[code] = catalog.resolve(code)
+            if not self.versions[code]:
+                raise DomainError({"tariff": f"未找到电价代码“{code}”"})
+        return self.versions[code]
+
+    def price(self, code: str, usage: tuple, ytd: Decimal):
+        versions = self.tariff(code)
+        t = versions[-1]
+        total = sum((v for _, v in usage), Decimal(0))
+        split = tuple(tier_kwh(t.tiers, total, ytd)) if (t.tiers and t.tiers.basis == "annual") else None
+        key = (code, usage, split)
+        hit = self.memo.get(key)
+        if hit is None:
+            result = compute_bill(versions, self.period, self.end, dict(usage), ytd)
+            hit = (result.total, json.dumps([line.as_json() for line in result.lines], ensure_ascii=False), total)
+            self.memo[key] = hit
+        return hit
+
+
+def create_run(user, unit: OrgUnit, period: dt.date) -> BillRun:
+    require(user, CAP_RUN, unit)
+    period = period.replace(day=1)
+    if BillRun.objects.filter(unit=unit, period=period, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).exists():
+        raise Conflict({"period": "该单位本账期已有批次在计算"})
+    run = BillRun.objects.create(unit=unit, period=period, started_by=user)
+    from .tasks import bill_run_task
+
+    transaction.on_commit(lambda: bill_run_task.enqueue(run.pk))
+    return run
+
+
+def execute_run(run: BillRun, batch: int = 50_000) -> BillRun:
+    """Bill every billable account of the run's unit subtree for its period. Accounts with an open read
+    exception or without a read for the period are held (counted, never billed silently)."""
+    from gridcare.metering.models import ExceptionStatus, MeterRead, ReadException, ReadStatus
+
+    BillRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    period, unit = run.period, run.unit
+    path = unit.path
+    accounts = list(BillingAccount.objects.filter(customer__unit__path__startswith=path)
+                    .exclude(status=AccountStatus.CLOSED)
+                    .values_list("customer_id", "tariff_code", "customer__unit_id", "customer__customer_class"))
+    billed = set(Bill.objects.filter(period=period, customer__unit__path__startswith=path)
+                 .exclude(status=BillStatus.CANCELLED).values_list("customer_id", flat=True))
+    held = set(ReadException.objects.filter(period=period, status=ExceptionStatus.OPEN,
+                                            customer__unit__path__startswith=path).values_list("customer_id", flat=True))
+    usage: dict[int, dict] = {}
+    estimated: set[int] = set()
+    for cid, register, kwh, status in (MeterRead.objects.filter(
+            period=period, unit__path__startswith=path, status__in=[ReadStatus.VALID, ReadStatus.ESTIMATED],
+            consumption_kwh__isnull=False).values_list("customer_id", "register", "consumption_kwh", "status")):
+        regs = usage.setdefault(cid, {})
+        regs[register] = regs.get(register, Decimal(0)) + kwh
+        if status == ReadStatus.ESTIMATED:
+            estimated.add(cid)
+    year_start = period.replace(month=1)
+    ytd = dict(Bill.objects.filter(period__gte=year_start, period__lt=period, customer__unit__path__startswith=path)
+               .exclude(status=BillStatus.CANCELLED).values("customer_id").annotate(k=Sum("kwh"))
+               .values_list("customer_id", "k"))
+    cache = PriceCache(period)
+    now = timezone.now()
+    due = due_date_for(period)
+    rows, n_held, amount = [], 0, Decimal("0.00")
+    run.total = len(accounts)
+    for i, (cid, code, unit_id, _cls) in enumerate(accounts):
+        if cid in billed:
+            continue
+        regs = usage.get(cid)
+        if cid in held or not regs:
+            n_held += 1
+            continue
+        tou = {k: v for k, v in regs.items() if k != "total"}
+        use = tuple(sorted(tou.items())) if tou and cache.tariff(code)[-1].tou else (("total", regs.get("total", sum(tou.values(), Decimal(0)))),)
+        total, lines, kwh = cache.price(code, use, ytd.get(cid) or Decimal(0))
+        rows.append((f"{period:%Y%m}-{cid:08d}", cid, unit_id, run.pk, period, period, month_end(period), code, kwh,
+                     total, due, lines, cid in estimated, now))
+        amount += total
+        if len(rows) >= batch:
+            _write_bills(rows)
+            rows = []
+            BillRun.objects.filter(pk=run.pk).update(done=i + 1)
+    _write_bills(rows)
+    run.refresh_from_db()
+    run.status, run.done, run.held, run.finished_at = RunStatus.DONE, len(accounts), n_held, timezone.now()
+    run.total = len(accounts)
+    run.bills = Bill.objects.filter(run=run).count()
+    run.amount = amount
+    run.save()
+    return run
+
+
+BILL_COLUMNS = ("bill_no", "customer_id", "unit_id", "run_id", "period", "period_start", "period_end", "tariff_code",
+                "kwh", "amount", "due_date", "lines", "estimated", "issued_at")
+
+
+def _write_bills(rows):
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            sql = (f"COPY {Bill._meta.db_table} ({', '.join(BILL_COLUMNS)}, paid, late_paid, status, note) "
+                   "FROM STDIN")
+            with cur.cursor.copy(sql) as copy:
+                for r in rows:
+                    copy.write_row((*r, Decimal("0.00"), Decimal("0.00"), BillStatus.ISSUED, ""))
+    else:
+        Bill.objects.bulk_create([Bill(**dict(zip(BILL_COLUMNS, r[:11])), lines=json.loads(r[11]), estimated=r[12],
+                                       issued_at=r[13]) for r in rows], batch_size=2000)
+
+
+def do_cancel_bill(user, bill: Bill, reason: str) -> Bill:
+    require(user, CAP_RUN, bill.unit)
+    if not (reason or "").strip():
+        raise DomainError({"reason": "作废账单须填写原因"})
+    if bill.status == BillStatus.CANCELLED:
+        raise Conflict({"status": "账单已作废"})
+    if bill.paid > 0:
+        raise Conflict({"status": "账单已有缴费，请先退费或以更正账单冲抵"})
+    bill.status, bill.note = BillStatus.CANCELLED, f"作废：{reason}"[:300]
+    bill.save()
+    return bill
+
+
+def do_rebill(user, bill: Bill, usage: dict, reason: str) -> Bill:
+    """Cancel `bill` and issue a corrected one for the same period (e.g. the next actual read differs from
+    an estimate); both steps are in the audit trail, the new bill points to the old one."""
+    require(user, CAP_RUN, bill.unit)
+    if not (reason or "").strip():
+        raise DomainError({"reason": "更正账单须填写原因"})
+    with transaction.atomic():
+        bill = Bill.objects.select_for_update().get(pk=bill.pk)
+        paid = bill.paid
+        if bill.status == BillStatus.CANCELLED:
+            raise Conflict({"status": "账单已作废"})
+        versions = catalog.resolve(bill.tariff_code)
+        ytd = (Bill.objects.filter(customer=bill.customer, period__year=bill.period.year, period__lt=bill.period)
+               .exclude(status=BillStatus.CANCELLED).aggregate(k=Sum("kwh"))["k"] or Decimal(0))
+        try:
+            result = compute_bill(versions, bill.period_start, bill.period_end, usage, ytd)
+        except TariffError as exc:
+            raise _err(exc) from None
+        bill.status, bill.note, bill.paid = BillStatus.CANCELLED, f"更正作废：{reason}"[:300], Decimal("0.00")
+        bill.save()
+        n = Bill.objects.filter(rebill_of__isnull=False, customer=bill.customer, period=bill.period).count() + 1
+        new = Bill.objects.create(
+            bill_no=f"{bill.bill_no.split('-R')[0]}-R{n}", customer=bill.customer, unit=bill.unit, period=bill.period,
+            period_start=bill.period_start, period_end=bill.period_end, tariff_code=bill.tariff_code,
+            kwh=result.total_kwh, amount=result.total, due_date=bill.due_date,
+            lines=[line.as_json() for line in result.lines], rebill_of=bill, paid=min(paid, result.total),
+            note=f"更正：{reason}"[:300], issued_at=timezone.now())
+        if paid > result.total:  # overpaid by the correction: the difference goes to the prepaid balance
+            BillingAccount.objects.filter(customer=bill.customer).update(balance=F("balance") + paid - result.total)
+        if new.paid >= new.amount:
+            new.status = BillStatus.PAID
+            new.save()
+    return new
+
+
+# ---------------------------------------------------------------------------------------------------
+# Payments
+
+
+def check_payment(data: dict) -> tuple[Decimal, str]:
+    try:
+        amount = check_payment_amount(data.get("amount"), data.get("currency") or "CNY")
+    except TariffError as exc:
+        raise _err(exc) from None
+    from .models import Channel
+
+    if data.get("channel") not in Channel.values:
+        raise DomainError({"channel": "缴费渠道应为 " + "、".join(f"{c}({l})" for c, l in Channel.choices)})
+    return amount, data["channel"]
+
+
+def do_record_payment(user, customer: Customer, data: dict) -> Payment:
+    """Record a payment and allocate it to the oldest debt first (each bill's 违约金, then its principal);
+    what is left goes to the prepaid balance. Paying off a cut-off customer starts the reconnection clock."""
+    require(user, "billing.collect", customer.unit)
+    amount, channel = check_payment(data)
+    paid_at = data.get("paid_at") or timezone.now()
+    ref = (data.get("reference") or "").strip()
+    with transaction.atomic():
+        if ref and Payment.objects.filter(channel=channel, reference=ref).exists():
+            raise Conflict({"reference": f"渠道交易号 {ref} 已入账（重复缴费通知）"})
+        seq = Payment.objects.count() + 1
+        payment = Payment.objects.create(
+            payment_no=f"P{timezone.localtime(paid_at):%Y%m%d}{seq:08d}", customer=customer, unit=customer.unit,
+            channel=channel, amount=amount, paid_at=paid_at, reference=ref,
+            received_by=user if getattr(user, "pk", None) else None)
+        left = amount
+        rules = catalog.late_rules()
+        paid_day = timezone.localtime(paid_at).date()
+        for bill in (Bill.objects.select_for_update().filter(customer=customer, status=BillStatus.ISSUED)
+                     .order_by("due_date", "period", "id")):
+            if left <= 0:
+                break
+            owed = bill.amount - bill.paid
+            charge = late_charge(owed, bill.due_date, paid_day, customer.customer_class, rules)
+            fee = charge.amount if charge else Decimal("0.00")
+            fee_part = min(fee, left)
+            left -= fee_part
+            principal = min(owed, left)
+            left -= principal
+            Allocation.objects.create(payment=payment, bill=bill, amount=principal, late_charge=fee_part)
+            bill.paid += principal
+            bill.late_paid += fee_part
+            if bill.paid >= bill.amount:
+                bill.status = BillStatus.PAID
+            bill.save()
+        if left > 0:
+            acc = account_for(customer)
+            acc.balance += left
+            acc.save()
+            payment.to_balance = left
+            payment.save()
+        if owed_total(customer) <= 0:
+            _debt_cleared(customer, paid_at)
+    return payment
+
+
+def _debt_cleared(customer, paid_at):
+    limits = cut_limits()
+    for case in Disconnection.objects.filter(customer=customer, status__in=[CutStatus.NOTICE, CutStatus.CUT]):
+        if case.status == CutStatus.NOTICE:
+            case.status = CutStatus.CANCELLED
+        else:
+            case.status, case.paid_at = CutStatus.PAID, paid_at
+            case.reconnect_due_at = paid_at + limits.reconnect
+            from gridcare.notifications.services import notify
+            from gridcare.accounts.models import User
+
+            from gridcare.accounts.permissions import scope_path
+
+            users = [u for u in User.objects.filter(role="dispatcher", is_active=True).select_related("unit__parent")
+                     if customer.unit.path.startswith(scope_path(u) or "~")]
+            transaction.on_commit(lambda c=case, u=users: notify(
+                u, "reconnect_due", f"客户 {c.customer.account_no} 已缴清欠费，请于 "
+                f"{timezone.localtime(c.reconnect_due_at):%m-%d %H:%M} 前复电", url="/billing/arrears/",
+                dedupe=f"reconnect:{c.pk}"))
+        case.save()
+
+
+def do_prepaid_deduct(customer, amount: Decimal) -> BillingAccount:
+    """Prepaid (费控) accounts: deduct and raise a low-balance alert once per crossing."""
+    acc = account_for(customer)
+    acc.balance -= amount
+    if acc.balance < acc.low_balance_yuan and acc.low_balance_alerted_at is None:
+        acc.low_balance_alerted_at = timezone.now()
+        transaction.on_commit(lambda: _low_balance_message(customer, acc.balance))
+    elif acc.balance >= acc.low_balance_yuan:
+        acc.low_balance_alerted_at = None
+    acc.save()
+    return acc
+
+
+def _low_balance_message(customer, balance):
+    write_log(customer, "update", {"_note": [None, f"预付费余额不足提醒已发送（余额 {balance} 元）"]})
+
+
+def channel_mix(user, since: dt.datetime | None = None) -> list[dict]:
+    qs = scoped(Payment.objects.all(), user)
+    if since:
+        qs = qs.filter(paid_at__gte=since)
+    from .models import Channel
+
+    rows = {r["channel"]: r for r in qs.values("channel").annotate(n=Count("id"), amount=Sum("amount"))}
+    total = sum(r["n"] for r in rows.values()) or 1
+    return [{"channel": c, "label": label, "count": rows.get(c, {}).get("n", 0),
+             "amount": str(rows.get(c, {}).get("amount") or Decimal("0.00")),
+             "share": round(rows.get(c, {}).get("n", 0) / total, 4)} for c, label in Channel.choices]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reminders (催费)
+
+
+def send_reminders(today: dt.date | None = None, batch: int = 5000) -> dict:
+    """Before/after the due date, by SMS and WeChat per the customer's preferences; each (bill, kind,
+    channel) once, so the sweep may run twice."""
+    cfg = settings_data()["reminders"]
+    today = today or timezone.localdate()
+    sent = 0
+    plans = [("before_due", today + dt.timedelta(days=cfg["before_due_days"]))]
+    plans += [("after_due", today - dt.timedelta(days=d)) for d in cfg["after_due_days"]]
+    for kind, due in plans:
+        bills = (Bill.objects.filter(status=BillStatus.ISSUED, due_date=due).select_related("customer")
+                 .order_by("id")[:batch])
+        out = []
+        for bill in bills:
+            c = bill.customer
+            owed = bill.amount - bill.paid
+            text = (f"【国网】尊敬的客户{c.account_no}，您{bill.period:%Y年%m月}电费{owed}元"
+                    + (f"将于{bill.due_date:%m月%d日}到期，请及时缴纳。" if kind == "before_due"
+                       else f"已于{bill.due_date:%m月%d日}到期，逾期将按规定收取电费违约金。"))
+            for channel, wanted in (("sms", c.notify_sms and c.phone), ("wechat", c.notify_wechat)):
+                if wanted:
+                    out.append(Reminder(bill=bill, kind=kind, channel=channel, text=text, sent_at=timezone.now()))
+        Reminder.objects.bulk_create(out, ignore_conflicts=True, batch_size=2000)
+        sent += len(out)
+    return {"reminders": sent}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Disconnection and reconnection
+
+
+def do_issue_notice(user, customer: Customer, delivered_at: dt.datetime, planned_cut_at: dt.datetime,
+                    method: str = "书面送达") -> Disconnection:
+    require(user, CAP_DISCONNECT, customer.unit)
+    owed = owed_total(customer)
+    overdue = Bill.objects.filter(customer=customer, status=BillStatus.ISSUED,
+                                  due_date__lt=timezone.localtime(delivered_at).date()).exists()
+    if owed <= 0 or not overdue:
+        raise DomainError({"customer": "客户没有逾期欠费，不能发出停电通知"})
+    limits = cut_limits()
+    ahead = planned_cut_at - delivered_at
+    if not (limits.notice_min <= ahead <= limits.notice_max):
+        raise DomainError({"planned_cut_at": f"计划停电时间须在通知送达后{limits.notice_min.days}～{limits.notice_max.days}天内"})
+    if Disconnection.objects.filter(customer=customer, status__in=[CutStatus.NOTICE, CutStatus.CUT]).exists():
+        raise Conflict({"customer": "该客户已有进行中的停电流程"})
+    return Disconnection.objects.create(customer=customer, unit=customer.unit, owed=owed,
+                                        notice_delivered_at=delivered_at, planned_cut_at=planned_cut_at,
+                                        notice_method=method[:40], created_by=user)
+
+
+def do_second_notice(user, case: Disconnection, at: dt.datetime) -> Disconnection:
+    require(user, CAP_DISCONNECT, case.unit)
+    if case.status != CutStatus.NOTICE:
+        raise Conflict({"status": "只有待停电的流程可以再次通知"})
+    case.second_notice_at = at
+    case.save()
+    return case
+
+
+def do_report_authority(user, case: Disconnection, at: dt.datetime, ref: str) -> Disconnection:
+    require(user, CAP_DISCONNECT, case.unit)
+    if not (ref or "").strip():
+        raise DomainError({"authority_ref": "须填写报告电力管理部门的文号或回执"})
+    case.authority_reported_at, case.authority_ref = at, ref.strip()[:100]
+    case.save()
+    return case
+
+
+def check_cut(case: Disconnection, at: dt.datetime) -> list[str]:
+    return cut_violations(at, owed=owed_total(case.customer), notice_delivered_at=case.notice_delivered_at,
+                          second_notice_at=case.second_notice_at, critical=case.customer.critical,
+                          authority_reported_at=case.authority_reported_at, limits=cut_limits())
+
+
+def do_cut(user, case: Disconnection, at: dt.datetime) -> Disconnection:
+    """Record the cut — refused (409, every reason listed) when it would violate the notice rules."""
+    require(user, CAP_DISCONNECT, case.unit)
+    if case.status != CutStatus.NOTICE:
+        raise Conflict({"status": f"当前状态“{case.get_status_display()}”不能停电"})
+    if problems := check_cut(case, at):
+        raise Conflict({"cut_at": "；".join(problems)})
+    case.status, case.cut_at = CutStatus.CUT, at
+    case.save()
+    acc = account_for(case.customer)
+    acc.status = AccountStatus.DISCONNECTED
+    acc.save()
+    return case
+
+
+def do_reconnect(user, case: Disconnection, at: dt.datetime) -> Disconnection:
+    require(user, CAP_DISCONNECT, case.unit)
+    if case.status != CutStatus.PAID:
+        raise Conflict({"status": "客户欠费未缴清或未停电，不需复电"})
+    state = reconnect_state(case.paid_at, at, at, cut_limits())
+    case.status, case.reconnected_at, case.complaint_risk = CutStatus.RECONNECTED, at, state["late"]
+    case.save()
+    acc = account_for(case.customer)
+    acc.status = AccountStatus.ACTIVE
+    acc.save()
+    return case
+
+
+def sweep_reconnections(now=None, batch: int = 5000) -> dict:
+    """Flag reconnections past their limit as complaint risk (one indexed range scan on reconnect_due_at)."""
+    now = now or timezone.now()
+    ids = list(Disconnection.objects.filter(status=CutStatus.PAID, reconnect_due_at__lt=now, complaint_risk=False)
+               .values_list("pk", flat=True)[:batch])
+    Disconnection.objects.filter(pk__in=ids).update(complaint_risk=True)
+    return {"late_reconnections": len(ids)}
+
+
+def board(user, now=None) -> dict:
+    """The arrears and disconnection board: cases by state with the reconnection clock."""
+    now = now or timezone.now()
+    limits = cut_limits()
+    cases = list(scoped(Disconnection.objects.select_related("customer"), user)
+                 .exclude(status__in=[CutStatus.CANCELLED]).order_by("reconnect_due_at", "planned_cut_at")[:300])
+    for c in cases:
+        c.clock = reconnect_state(c.paid_at, now, c.reconnected_at, limits) if c.paid_at else None
+        c.blockers = check_cut(c, c.planned_cut_at) if c.status == CutStatus.NOTICE else []
+    arrears = (scoped(Bill.objects.filter(status=BillStatus.ISSUED, due_date__lt=timezone.localdate()), user)
+               .values("customer_id", "customer__account_no", "customer__name", "customer__critical")
+               .annotate(owed=Sum(F("amount") - F("paid"))).order_by("-owed")[:100])
+    return {"cases": cases, "arrears": list(arrears), "now": now}
+
+
+# ---------------------------------------------------------------------------------------------------
+# E-invoices
+
+
+def do_request_invoice(user, customer: Customer, bill: Bill | None = None, payment: Payment | None = None,
+                       overrides: dict | None = None) -> InvoiceRequest:
+    """Prefill from the customer's InvoiceDetail (the hall's 开票信息); queued for the e-invoice platform."""
+    require(user, "billing.collect", customer.unit)
+    if (bill is None) == (payment is None):
+        raise DomainError({"bill": "请选择一张账单或一笔缴费"})
+    src = bill or payment
+    if src.customer_id != customer.pk:
+        raise DomainError({"bill": "账单/缴费不属于该客户"})
+    detail = getattr(customer, "invoice", None)
+    data = {"title": (detail.title if detail and detail.title else customer.name),
+            "tax_id": detail.tax_id if detail else "",
+            "address_phone": detail.address_phone if detail else "",
+            "bank": " ".join(x for x in ((detail.bank_name, detail.bank_account) if detail else ()) if x),
+            "email": (detail.invoice_email if detail else "") or customer.email,
+            "phone": (detail.invoice_phone if detail else "") or customer.phone}
+    data.update({k: v for k, v in (overrides or {}).items() if k in data and v is not None})
+    if not data["email"] and not data["phone"]:
+        raise DomainError({"email": "须有收票邮箱或手机"})
+    return InvoiceRequest.objects.create(customer=customer, unit=customer.unit, bill=bill, payment=payment,
+                                         amount=bill.amount if bill else payment.amount, requested_by=user, **data)
+
+
+EXPORT_COLUMNS = ("request_id", "buyer_name", "buyer_tax_id", "buyer_address_phone", "buyer_bank_account",
+                  "item_name", "tax_category_code", "amount_incl_tax", "tax_rate", "recipient_email",
+                  "recipient_phone", "source_no")
+
+
+def export_invoices(user, limit: int = 5000) -> str:
+    """Queued requests as CSV for an e-invoice platform's batch import (columns: EXPORT_COLUMNS, see
+    docs/billing.md); they become `exported`."""
+    import csv
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(EXPORT_COLUMNS)
+    with transaction.atomic():
+        reqs = list(scoped(InvoiceRequest.objects.filter(status=InvoiceStatus.QUEUED), user)
+                    .select_related("bill", "payment").order_by("id")[:limit])
+        for r in reqs:
+            w.writerow([r.pk, r.title, r.tax_id, r.address_phone, r.bank, "*供电*电费", "1100101000000000000",
+                        r.amount, "0.13", r.email, r.phone, r.bill.bill_no if r.bill_id else r.payment.payment_no])
+            r.status, r.exported_at = InvoiceStatus.EXPORTED, timezone.now()
+            r.save()
+    return buf.getvalue()
