@@ -324,7 +324,9 @@ def get_classifier(path: Path | None = None, build_if_missing: bool = True) -> O
         except ModelError as exc:
             if explicit or not build_if_missing:
                 raise
-            log.warning("%s — building the default model from the project corpus", exc)
+            import sys
+
+            sys.stderr.write(f"{exc}；正在用项目自带语料训练默认模型（数秒）…\n")
             model = train_default(path)
         _cache[str(path)] = (path.stat().st_mtime_ns, model)
         return model
