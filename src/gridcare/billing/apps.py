@@ -5,3 +5,6 @@ class BillingConfig(AppConfig):
     name = "gridcare.billing"
     label = "billing"
     verbose_name = "电费账务"
+
+    def ready(self):
+        from . import tasks, timeline  # noqa: F401 - scheduled sweeps, bills and payments on the customer page

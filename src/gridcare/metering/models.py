@@ -8,6 +8,8 @@ from gridcare.core.audit import AuditedModel
 from gridcare.customers.models import Customer
 from gridcare.grid.models import Meter, TransformerArea
 
+from .rules import RULE_LABELS
+
 
 class Register(models.TextChoices):
     TOTAL = "total", "总"
@@ -132,7 +134,7 @@ class ReadException(AuditedModel):
                              verbose_name="示数")
     period = models.DateField("账期", null=True, blank=True)
     day = models.DateField("日期（曲线数据）", null=True, blank=True)
-    rule = models.CharField("规则", max_length=40)
+    rule = models.CharField("规则", max_length=40, choices=list(RULE_LABELS.items()))
     message = models.CharField("说明", max_length=300)
     status = models.CharField("状态", max_length=10, choices=ExceptionStatus.choices, default=ExceptionStatus.OPEN)
     resolution = models.CharField("处理方式", max_length=10, choices=Resolution.choices, blank=True)

@@ -1,0 +1,23 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, render
+
+from gridcare.accounts.permissions import require
+
+from . import services
+from .models import Bill
+
+
+@login_required
+def arrears(request):
+    """The arrears and disconnection board, with the reconnection clock the dispatch centre watches."""
+    require(request.user, "billing.view") if request.user.role != "dispatcher" else None
+    data = services.board(request.user)
+    return render(request, "billing/arrears.html", data)
+
+
+@login_required
+def bill(request, bill_no):
+    """A bill the customer can understand: what was used, what each line is, what to pay by when."""
+    b = get_object_or_404(Bill.objects.select_related("customer", "unit", "rebill_of"), bill_no=bill_no)
+    require(request.user, "billing.view", b.unit)
+    return render(request, "billing/bill.html", {"bill": b, "allocations": b.allocations.select_related("payment")})
