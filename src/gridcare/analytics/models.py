@@ -19,7 +19,7 @@ from gridcare.workorders.models import WorkOrder
 
 class ComplaintFact(models.Model):
     order = models.OneToOneField(WorkOrder, on_delete=models.CASCADE, primary_key=True, related_name="+",
-                                 verbose_name="工单")
+                                 db_constraint=False, verbose_name="工单")
     accepted_at = models.DateTimeField("受理时间")
     day = models.DateField("受理日期")
     month = models.PositiveIntegerField("受理月份")      # yyyymm, local
