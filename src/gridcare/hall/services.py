@@ -347,8 +347,12 @@ def do_call_next(user, hall_code: str, window_no: int, now=None) -> Ticket:
           .filter(Q(target_window__isnull=True) | Q(target_window=window))
           .order_by("-priority", "issued_at", "id"))
     if connection.features.has_select_for_update_skip_locked:
-        qs = qs.select_for_update(skip_locked=True)
-    pk = _claim(list(qs.values_list("pk", flat=True)[:5]), window, user, now)
+        # Lock just the first ticket nobody else holds: with SKIP LOCKED, locking more would hide tickets
+        # from the other windows calling at the same moment.
+        candidates = list(qs.select_for_update(skip_locked=True).values_list("pk", flat=True)[:1])
+    else:
+        candidates = list(qs.values_list("pk", flat=True)[:5])
+    pk = _claim(candidates, window, user, now)
     if pk is None:
         raise Conflict({"window": "当前没有等候的客户"})
     if not Window.objects.filter(pk=window.pk, current_ticket__isnull=True).update(current_ticket_id=pk):
