@@ -123,3 +123,25 @@ def test_dashboard_live_and_ranking(world, orders):
     x = c.get("/analytics/ranking/", {"preset": "month", "format": "xlsx"})
     wb = openpyxl.load_workbook(io.BytesIO(x.content))
     assert wb.active["B2"].value == "编码"
+
+
+def test_api_report_bad_input_and_background(world, orders, django_capture_on_commit_callbacks):
+    from gridcare.testing import ApiClient
+
+    api = ApiClient(world.supervisor_county)
+    day = timezone.localdate()
+    resp = api.get(f"/api/analytics/complaints?unit=X01&date_from={day - dt.timedelta(days=7)}&date_to={day}")
+    assert resp.status_code == 200 and resp.json()["total"] == 2
+    assert len(resp.json()["by_hour"]) == 24
+    resp = api.get("/api/analytics/complaints?unit=X01&date_from=2026-03-31&date_to=2026-03-01")
+    assert resp.status_code == 400 and "早于开始日期" in str(resp.json())
+    resp = api.get("/api/analytics/complaints?unit=NOPE&preset=month")
+    assert resp.status_code == 400 and "单位编码不存在" in str(resp.json())
+    assert ApiClient(world.agent).get("/api/analytics/complaints?unit=X01&preset=month").status_code == 403
+    assert api.get("/api/analytics/complaints?unit=C02&preset=month").status_code == 403
+    resp = api.get("/api/analytics/complaints?unit=X01&date_from=2020-01-01&date_to=2026-01-01")
+    assert resp.status_code == 202 and resp.json()["status"] == "queued"
+    status = api.get(resp.json()["url"])
+    assert status.status_code == 200 and status.json()["progress"] == 0
+    kp = api.get("/api/analytics/kpis?unit=X01&by=unit&preset=month")
+    assert kp.status_code == 200
