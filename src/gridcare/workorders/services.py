@@ -17,6 +17,7 @@ from gridcare.core.taxonomy import category_parent, taxonomy
 from gridcare.core.workcalendar import get_calendar
 from gridcare.customers.models import Customer
 from gridcare.grid.models import TransformerArea
+from gridcare.intelligence import hooks as intelligence_hooks
 from gridcare.notifications.services import notify
 
 from . import clock, rules
@@ -244,6 +245,7 @@ def do_create_order(user, data: dict, idempotency_key: str | None = None, at=Non
             raise DomainError({"repeat_of": "原工单不存在"})
         _link(user, order, earlier, at)
     _apply_intake_escalation(order, user, at)
+    intelligence_hooks.on_order_created(order, user)
     if data.get("close_now"):
         order.reply = data.get("reply") or "已在通话中答复/记录"
         _move(order, "closed", user, at, note="受理时直接办结")
@@ -308,6 +310,7 @@ def do_advance(user, order_no, target, note="", reply="", unit_code=None, assign
         if order.quality_flags:
             _event(order, EventKind.QUALITY, user, at, note="；".join(f["message"] for f in order.quality_flags),
                    flags=order.quality_flags)
+        intelligence_hooks.on_order_audited(order, user)
     _move(order, target, user, at, note=note)
     if target == "dispatched" and order.assignee_id:
         _on_commit_notify([order.assignee], "dispatch", f"新派工单 {order.order_no}", order.text[:100], order)

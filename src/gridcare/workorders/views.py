@@ -11,6 +11,8 @@ from gridcare.core.api_support import DomainError
 from gridcare.core.taxonomy import taxonomy
 from gridcare.customers import services as customer_services
 
+from gridcare.intelligence.services import annotate_risk
+
 from . import services
 from .choices import Channel, Satisfaction
 from .workflow import STAGE_LABELS, workflow
@@ -56,7 +58,7 @@ def lookup(request):
 @login_required
 def queue(request):
     require(request.user, "workorder.view")
-    orders = list(services.queue_for(request.user)[:200])
+    orders = annotate_risk(list(services.queue_for(request.user)[:200]))
     return render(request, "workorders/queue.html", {"orders": orders, "now": timezone.now()})
 
 
