@@ -81,4 +81,6 @@ def test_same_rules_on_pyspark_local_mode(tmp_path):
     assert as_rows(spark_rows) == as_rows(duck_rows) == EXPECTED
     assert [(r["meter_no"], r["day"], r["points"], round(r["total_kwh"], 6)) for r in spark_rows] == \
            [(r["meter_no"], r["day"], r["points"], round(r["total_kwh"], 6)) for r in duck_rows]
-    assert time.monotonic() - started < 60, pyspark.__version__
+    # Spark local[1] starts in ~15 s on an idle 2-core machine; the time is not asserted (a shared CI
+    # machine under load must not make a correctness test flaky) but reported with -s / --durations.
+    print(f"pyspark {pyspark.__version__}: {time.monotonic() - started:.1f}s")
