@@ -1,7 +1,8 @@
 """Permission = role capability AND unit subtree.
 
 A user sees the records of their own unit's subtree. Staff of the 供电服务中心 work for the company the
-centre belongs to, so their scope is the centre's parent subtree. Administrators see everything.
+centre belongs to, and a 营业厅 serves every customer of its county company, so for both the scope is
+the parent unit's subtree. Administrators see everything.
 """
 from django.core.exceptions import PermissionDenied
 
@@ -18,7 +19,7 @@ def scope_path(user) -> str | None:
     unit = user.unit
     if unit is None:
         return None
-    if unit.kind == UnitKind.SERVICE_CENTER and unit.parent_id:
+    if unit.kind in (UnitKind.SERVICE_CENTER, UnitKind.HALL) and unit.parent_id:
         return unit.parent.path
     return unit.path
 

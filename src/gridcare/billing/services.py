@@ -29,10 +29,9 @@ from .rules import (CutLimits, TariffError, check_payment_amount, compute_bill, 
                     overlaps, parse_tariff, reconnect_state, tariff_to_dict, tier_kwh)
 
 SETTINGS_FILE = Path(__file__).resolve().parent / "data" / "billing.yaml"
-# Capabilities: billing.view / billing.collect exist; bill runs, corrections and cuts use billing.run /
-# billing.disconnect once accounts/roles.py has them (requested); until then the closest existing ones.
-CAP_RUN = "billing.collect"
-CAP_DISCONNECT = "billing.collect"
+# Bill runs and corrections need billing.run; cuts and reconnections billing.disconnect (accounts/roles.py).
+CAP_RUN = "billing.run"
+CAP_DISCONNECT = "billing.disconnect"
 
 
 @lru_cache(maxsize=1)
