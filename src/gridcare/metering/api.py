@@ -3,6 +3,7 @@ from datetime import datetime
 
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
+from pydantic import Field
 
 from gridcare.accounts.permissions import require, scoped
 from gridcare.core.api_support import DomainError
@@ -18,7 +19,8 @@ class ReadIn(Schema):
     account_no: str
     meter_no: str
     read_at: datetime
-    register: str = "total"
+    # "register" would shadow pydantic's BaseModel attribute; the JSON key stays "register"
+    register_name: str = Field("total", alias="register")
     value_kwh: str | int | float
     source: str = "manual"
 
@@ -36,12 +38,12 @@ def post_read(request, payload: ReadIn):
     c = Customer.objects.select_related("unit").filter(account_no=payload.account_no).first()
     if c is None:
         raise DomainError({"account_no": f"户号 {payload.account_no} 不存在"})
-    if payload.register not in ("total", "sharp", "peak", "flat", "valley"):
+    if payload.register_name not in ("total", "sharp", "peak", "flat", "valley"):
         raise DomainError({"register": "示数类型应为 total/sharp/peak/flat/valley"})
     if payload.source not in ("ami", "manual", "estimate"):
         raise DomainError({"source": "来源应为 ami/manual/estimate"})
     read = services.do_record_read(request.user, c, payload.meter_no, payload.read_at, payload.value_kwh,
-                                   payload.register, payload.source)
+                                   payload.register_name, payload.source)
     return Status(201, read_out(read))
 
 
