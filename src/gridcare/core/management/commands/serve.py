@@ -15,6 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--host", default=os.environ.get("GRIDCARE_HOST", "127.0.0.1"))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("GRIDCARE_WEB_WORKERS", "2")))
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("GRIDCARE_WEB_THREADS", "4")))
         parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
 
     def handle(self, *args, **opts):
@@ -24,7 +25,7 @@ class Command(BaseCommand):
             procs.append(subprocess.Popen([os.path.join(bin_dir, "gridcare"), "run_worker"]))
         web = subprocess.Popen([os.path.join(bin_dir, "gunicorn"), "gridcare.wsgi:application",
                                 "--bind", f"{opts['host']}:{opts['port']}", "--workers", str(opts["workers"]),
-                                "--threads", "4", "--access-logfile", "-", "--timeout", "120"])
+                                "--threads", str(opts["threads"]), "--access-logfile", "-", "--timeout", "120"])
         procs.append(web)
         self.stdout.write(f"GridCare 已启动: http://{opts['host']}:{opts['port']}/  (API 文档 /api/docs)")
 

@@ -1,0 +1,185 @@
+"""A small HTTP load generator from the standard library: threads with keep-alive `http.client`
+connections, latencies measured at the client.
+
+* `closed_loop`: N clients each send the next request as soon as the previous answer arrived — the
+  server's capacity at that concurrency, with the latency the clients saw.
+* `open_loop`: requests are due at a fixed rate whatever the server does; latency counts from when a
+  request was due, not from when a free client got round to sending it, so a server that falls behind
+  shows it (no "coordinated omission").
+
+Both take a bounded list of prepared requests (body, headers) and stop when it runs out.
+"""
+from __future__ import annotations
+
+import http.client
+import itertools
+import math
+import threading
+import time
+from collections import Counter
+
+
+def percentiles(values: list[float], points=(50, 90, 95, 99)) -> dict:
+    """Nearest-rank percentiles of latencies in seconds, returned in milliseconds (plus mean, max)."""
+    if not values:
+        return {**{f"p{p}": None for p in points}, "mean": None, "max": None}
+    data = sorted(values)
+    n = len(data)
+    out = {f"p{p}": round(data[max(math.ceil(p / 100 * n) - 1, 0)] * 1000, 2) for p in points}
+    out["mean"] = round(sum(data) / n * 1000, 2)
+    out["max"] = round(data[-1] * 1000, 2)
+    return out
+
+
+class _Client:
+    def __init__(self, host, port, timeout):
+        self.host, self.port, self.timeout = host, port, timeout
+        self.conn = None
+
+    def send(self, method, path, body, headers) -> tuple[int, bytes]:
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            try:
+                self.conn.request(method, path, body, headers)
+                resp = self.conn.getresponse()
+                data = resp.read()
+                if resp.getheader("Connection", "").lower() == "close":
+                    self.close()
+                return resp.status, data
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # a keep-alive connection the server had already closed: reconnect once
+                self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def _summary(samples, window, started_sent, expect) -> dict:
+    """samples: (t_done, latency, status) for requests completed inside the window."""
+    begin, end = window
+    duration = end - begin
+    ok = [lat for t, lat, status in samples if status in expect]
+    statuses = Counter(str(status) for _t, _l, status in samples)
+    per_second = Counter(int(t - begin) for t, _l, status in samples if status in expect)
+    series = [per_second.get(i, 0) for i in range(int(duration))]
+    return {"duration_s": round(duration, 2), "completed": len(samples), "ok": len(ok),
+            "throughput_per_s": round(len(ok) / duration, 1) if duration > 0 else None,
+            "statuses": dict(statuses), "sent_total": started_sent,
+            "worst_second": min(series) if series else None, "best_second": max(series) if series else None,
+            "per_second": series,
+            "latency_ms": percentiles(ok)}
+
+
+def closed_loop(host: str, port: int, path: str, requests: list[tuple[bytes, dict]], *, concurrency: int,
+                warmup: float, duration: float, method: str = "POST", timeout: float = 30,
+                expect=(200, 201)) -> dict:
+    """`concurrency` clients in a loop for warmup + duration seconds; figures over the last `duration`."""
+    counter = itertools.count()
+    start = time.perf_counter() + 0.2
+    window = (start + warmup, start + warmup + duration)
+    lock, samples = threading.Lock(), []
+
+    def worker():
+        client, mine = _Client(host, port, timeout), []
+        while time.perf_counter() < start:
+            time.sleep(0.001)
+        while True:
+            i = next(counter)
+            if i >= len(requests) or time.perf_counter() >= window[1]:
+                break
+            body, headers = requests[i]
+            t0 = time.perf_counter()
+            try:
+                status, _ = client.send(method, path, body, headers)
+            except OSError as exc:
+                status = type(exc).__name__
+                client.close()
+            t1 = time.perf_counter()
+            if window[0] <= t1 < window[1]:
+                mine.append((t1, t1 - t0, status))
+        client.close()
+        with lock:
+            samples.extend(mine)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sent = min(next(counter), len(requests))
+    ran_out = sent >= len(requests)
+    # when the prepared requests ran out early, the window ends with the last answer
+    end = min(window[1], max((s[0] for s in samples), default=window[1])) if ran_out else window[1]
+    result = _summary(samples, (window[0], max(end, window[0] + 1e-3)), sent, expect)
+    result.update({"mode": "closed loop", "concurrency": concurrency, "warmup_s": warmup,
+                   "ran_out_of_requests": ran_out})
+    return result
+
+
+def open_loop(host: str, port: int, path: str, requests: list[tuple[bytes, dict]], *, rate: float,
+              duration: float, warmup: float = 2.0, clients: int = 32, method: str = "POST", timeout: float = 30,
+              expect=(200, 201), give_up_lag: float = 5.0) -> dict:
+    """Requests due every 1/rate seconds for warmup + duration; latency from the due time. Stops early
+    when the requests being sent are more than `give_up_lag` seconds late (the server cannot keep up)."""
+    counter = itertools.count()
+    start = time.perf_counter() + 0.3
+    window = (start + warmup, start + warmup + duration)
+    total = min(len(requests), int(rate * (warmup + duration)))
+    lock, samples = threading.Lock(), []
+    gave_up = threading.Event()
+    worst_lag = [0.0]
+
+    def worker():
+        client, mine, lag = _Client(host, port, timeout), [], 0.0
+        while not gave_up.is_set():
+            i = next(counter)
+            if i >= total:
+                break
+            due = start + i / rate
+            now = time.perf_counter()
+            if due > now:
+                time.sleep(due - now)
+            elif now - due > give_up_lag:
+                gave_up.set()
+                break
+            lag = max(lag, time.perf_counter() - due)
+            body, headers = requests[i]
+            try:
+                status, _ = client.send(method, path, body, headers)
+            except OSError as exc:
+                status = type(exc).__name__
+                client.close()
+            mine.append((time.perf_counter(), due, status))
+        client.close()
+        with lock:
+            samples.extend(mine)
+            worst_lag[0] = max(worst_lag[0], lag)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sent = min(next(counter), total)
+    # throughput: answers that arrived after the warm-up, over the time until the last one; latency:
+    # of the requests that were due after the warm-up, from their due time
+    last = max((t for t, _due, _s in samples), default=window[1])
+    end = max(last, window[0] + 1e-3)
+    done = [(t, t - due, status) for t, due, status in samples if t >= window[0]]
+    result = _summary(done, (window[0], end), sent, expect)
+    due_late = [t - due for t, due, status in samples if due >= window[0] and status in expect]
+    basis = "requests due after the warm-up"
+    if not due_late:  # gave up before any of them was answered: all answers, warm-up included
+        due_late = [t - due for t, due, status in samples if status in expect]
+        basis = "all answered requests (none due after the warm-up was answered)"
+    result["latency_ms"] = percentiles(due_late)
+    result.update({"mode": "open loop", "offered_per_s": rate, "clients": clients, "warmup_s": warmup,
+                   "latency_basis": basis, "gave_up": gave_up.is_set(),
+                   "worst_send_lag_ms": round(worst_lag[0] * 1000, 1)})
+    return result
