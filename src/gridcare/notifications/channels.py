@@ -226,3 +226,17 @@ def _cached_gateway(url, batch, token):
     if key not in _GATEWAYS:
         _GATEWAYS[key] = HttpGateway(url, batch=batch, token=token)
     return _GATEWAYS[key]
+
+
+def send_sms(phone: str, text: str, idempotency_key: str | None = None, subject: str = "") -> str:
+    """Send one SMS through the configured route (gateway, file or console). Other capabilities (the
+    business hall's documents list, ticket links) call this; the key makes a retried send harmless at
+    the gateway. Raises ChannelError when the backend refuses it."""
+    import uuid
+
+    key = idempotency_key or f"sms-{uuid.uuid4().hex}"
+    result = backend_for("sms").send([OutMessage(key, "sms", phone, subject, text)])
+    ok, ref = result.get(key, (False, "no result"))
+    if not ok:
+        raise ChannelError(f"短信发送失败：{ref}")
+    return ref
