@@ -78,7 +78,8 @@ def _weights_table(conn, name, rows):
 
 LOAD_COMPLAINTS = """
 INSERT INTO analytics_complaintfact (order_id, accepted_at, day, month, hour, weekday, unit_id, category_l1,
-    category_l2, channel, area_kind, taiqu_id, customer_id, repeat, satisfaction, terms)
+    category_l2, channel, area_kind, taiqu_id, customer_id, repeat, satisfaction, terms, {stage_columns},
+    open_limit_key, open_due_at)
 SELECT q.i, q.at, (q.at AT TIME ZONE 'Asia/Shanghai')::date,
        (extract(year FROM q.at AT TIME ZONE 'Asia/Shanghai') * 100 + extract(month FROM q.at AT TIME ZONE 'Asia/Shanghai'))::int,
        extract(hour FROM q.at AT TIME ZONE 'Asia/Shanghai')::int, extract(isodow FROM q.at AT TIME ZONE 'Asia/Shanghai')::int,
@@ -87,13 +88,15 @@ SELECT q.i, q.at, (q.at AT TIME ZONE 'Asia/Shanghai')::date,
             WHEN q.rch < 0.97 THEN 'hall' WHEN q.rch < 0.98 THEN 'web' ELSE '12398' END,
        q.area_kind, q.transformer_area_id, q.customer_id, q.rr < 0.12,
        CASE WHEN q.rs < 0.5 THEN 'satisfied' WHEN q.rs < 0.6 THEN 'neutral' WHEN q.rs < 0.67 THEN 'dissatisfied' ELSE '' END,
-       (%(terms)s::text[])[1 + floor(q.rt * %(nterms)s)::int]
+       (%(terms)s::text[])[1 + floor(q.rt * %(nterms)s)::int], {stage_values},
+       CASE WHEN q.ro < 0.01 THEN 'visit' ELSE '' END,
+       CASE WHEN q.ro < 0.01 THEN q.at + interval '6 days' END
 FROM (
     SELECT r.*, c.unit_id, c.area_kind, c.transformer_area_id, c.id AS customer_id, k.c0 AS l1, k.c1 AS l2,
            ((%(start)s::date + floor(r.rd * %(days)s)::int)::timestamp
              + make_interval(hours => h.c0::int, mins => floor(r.rm * 60)::int)) AT TIME ZONE 'Asia/Shanghai' AS at
     FROM (SELECT g AS i, random() AS rc, random() AS rk, random() AS rh, random() AS rd, random() AS rm,
-                 random() AS rch, random() AS rr, random() AS rs, random() AS rt
+                 random() AS rch, random() AS rr, random() AS rs, random() AS rt, random() AS ro, {stage_randoms}
           FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g OFFSET 0) r
     JOIN bench_cust c ON c.rn = 1 + floor(r.rc * %(ncust)s)::int
     JOIN bench_l2 k ON r.rk >= k.lo AND r.rk < k.hi
@@ -145,6 +148,19 @@ CROSS JOIN (VALUES ('fault_repair', 0.42), ('inquiry', 0.25), ('service_request'
 CROSS JOIN (VALUES ('hotline', 0.75), ('app', 0.15), ('wechat', 0.1)) AS ch(channel, share)
 """
 
+def _complaint_sql() -> str:
+    """LOAD_COMPLAINTS with the stage columns: minutes drawn late with each stage's late rate (the demo's),
+    1 % still open at the return visit."""
+    columns = ", ".join(f"{k}_minutes, {k}_late" for k, _l, _r in STAGE_KEYS)
+    values = ", ".join(
+        f"CASE WHEN q.ro < 0.01 AND '{k}' = 'visit' THEN NULL ELSE q.m_{k} END, q.m_{k} > {lim} AND NOT (q.ro < 0.01 AND '{k}' = 'visit')"
+        for k, lim, _r in STAGE_KEYS)
+    randoms = ", ".join(f"{lim} * CASE WHEN random() < {late} THEN 1.0 + random() ELSE 0.05 + 0.9 * random() END AS m_{k}"
+                        for k, lim, late in STAGE_KEYS)
+    return (LOAD_COMPLAINTS.replace("{stage_columns}", columns).replace("{stage_values}", values)
+            .replace("{stage_randoms}", randoms))
+
+
 TABLES = ("analytics_complaintfact", "analytics_stagefact", "analytics_orderdaily")
 
 
@@ -181,7 +197,7 @@ def load_store(ctx, url, n_orders, other_stages) -> dict:
         chunk = 500_000
         for first in range(1, n_complaints + 1, chunk):
             last = min(first + chunk - 1, n_complaints)
-            conn.execute(LOAD_COMPLAINTS, {"terms": TERMS, "nterms": len(TERMS), "start": YEAR_START, "days": days,
+            conn.execute(_complaint_sql(), {"terms": TERMS, "nterms": len(TERMS), "start": YEAR_START, "days": days,
                                            "first": first, "last": last, "ncust": ncust})
             values = ", ".join(f"({i}, '{k}', {lim}, {late})" for i, (k, lim, late) in enumerate(STAGE_KEYS))
             conn.execute(LOAD_COMPLAINT_STAGES.format(values=values), {"first": first, "last": last})

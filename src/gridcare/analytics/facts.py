@@ -24,7 +24,7 @@ from gridcare.workorders.models import StageEvent, WorkOrder
 from gridcare.workorders.workflow import WORKFLOWS
 
 from . import rules
-from .models import ComplaintFact, FactWatermark, OrderDaily, StageFact
+from .models import COMPLAINT_STAGE_KEYS, ComplaintFact, FactWatermark, OrderDaily, StageFact
 
 TZ = rules.TZ
 HISTORY_KINDS = ("create", "advance", "reopen", "reject")
@@ -90,21 +90,34 @@ def rebuild_orders(order_ids: list[int], chunk: int = 2000) -> int:
             days.add(local.date())
             if o["status"] == "merged":
                 continue  # a merged order is counted in the order it was merged into
+            order_stages = _stage_facts(o, history.get(o["pk"], []), cal)
             if o["order_type"] == "complaint":
-                complaints.append(ComplaintFact(
+                complaints.append(_with_stages(ComplaintFact(
                     order_id=o["pk"], accepted_at=o["accepted_at"], day=local.date(),
                     month=rules.month_key(local.year, local.month), hour=local.hour, weekday=local.isoweekday(),
                     unit_id=o["unit_id"], category_l1=o["category_l1"], category_l2=o["category_l2"],
                     channel=o["channel"], area_kind=o["area_kind"], taiqu_id=o["transformer_area_id"],
                     customer_id=o["customer_id"], repeat=o["repeat_of_id"] is not None,
-                    satisfaction=o["satisfaction"], terms=" ".join(rules.segment(o["text"]))))
-            stages += _stage_facts(o, history.get(o["pk"], []), cal)
+                    satisfaction=o["satisfaction"], terms=" ".join(rules.segment(o["text"]))), order_stages))
+            stages += order_stages
         ComplaintFact.objects.bulk_create(complaints, batch_size=2000)
         StageFact.objects.bulk_create(stages, batch_size=2000)
         days |= old_days
         count += len(orders)
     _rebuild_daily(days)
     return count
+
+
+def _with_stages(fact: ComplaintFact, stages: list[StageFact]) -> ComplaintFact:
+    for sf in stages:
+        if sf.limit_key not in COMPLAINT_STAGE_KEYS:
+            continue
+        if sf.ended_at is None:
+            fact.open_limit_key, fact.open_due_at = sf.limit_key, sf.due_at
+        else:
+            setattr(fact, f"{sf.limit_key}_minutes", sf.minutes)
+            setattr(fact, f"{sf.limit_key}_late", sf.late)
+    return fact
 
 
 def _stage_facts(o: dict, events: list[tuple], cal) -> list[StageFact]:

@@ -36,10 +36,30 @@ class ComplaintFact(models.Model):
     repeat = models.BooleanField("重复来电", default=False)
     satisfaction = models.CharField("满意度", max_length=15, blank=True)
     terms = models.TextField("分词", blank=True)
+    # The complaint's stages (first pass), so that the complaint report's stage section is one scan of
+    # this table: minutes from clock start to leaving the stage (NULL: not left, or never entered), over
+    # the limit when left; the stage it is still in and that stage's deadline.
+    dispatch_minutes = models.FloatField("派单用时", null=True)
+    dispatch_late = models.BooleanField("派单超时", default=False)
+    receive_minutes = models.FloatField("接单用时", null=True)
+    receive_late = models.BooleanField("接单超时", default=False)
+    contact_minutes = models.FloatField("联系客户用时", null=True)
+    contact_late = models.BooleanField("联系客户超时", default=False)
+    handle_minutes = models.FloatField("处理用时", null=True)
+    handle_late = models.BooleanField("处理超时", default=False)
+    audit_minutes = models.FloatField("审核用时", null=True)
+    audit_late = models.BooleanField("审核超时", default=False)
+    visit_minutes = models.FloatField("回访用时", null=True)
+    visit_late = models.BooleanField("回访超时", default=False)
+    open_limit_key = models.CharField("所处时限环节", max_length=40, blank=True)
+    open_due_at = models.DateTimeField("所处环节时限", null=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "投诉事实"
         indexes = [models.Index(fields=["accepted_at", "unit"], name="an_cf_time_unit")]
+
+
+COMPLAINT_STAGE_KEYS = ("dispatch", "receive", "contact", "handle", "audit", "visit")
 
 
 class StageFact(models.Model):

@@ -23,7 +23,7 @@ from gridcare.workorders.clock import STAGE_LABELS as LIMIT_LABELS
 from gridcare.workorders.workflow import WORKFLOWS
 
 from . import rules
-from .models import ComplaintFact, OrderDaily, StageFact
+from .models import ComplaintFact, OrderDaily
 
 WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
 
@@ -127,7 +127,20 @@ def summary_counts(unit_ids, period: rules.Period) -> dict:
 
 
 def complaint_report(unit: OrgUnit, period: rules.Period, *, now: dt.datetime | None = None, progress=None) -> dict:
-    """The whole analysis; `progress(fraction, step)` is called between sections (background runs)."""
+    """The whole analysis; `progress(fraction, step)` is called between sections (background runs).
+    Read-only, in one transaction: one consistent snapshot of the store, and on PostgreSQL the session's
+    work_mem raised for it (reports.yaml `postgres_work_mem`) so that sorts and hash aggregations of a
+    large period stay in memory."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and rules.settings().get("postgres_work_mem"):
+            with connection.cursor() as cur:
+                cur.execute("SELECT set_config('work_mem', %s, true)", [rules.settings()["postgres_work_mem"]])
+        return _complaint_report(unit, period, now=now, progress=progress)
+
+
+def _complaint_report(unit, period, *, now=None, progress=None) -> dict:
     now = now or timezone.now()
     cfg = rules.settings()
     tx = taxonomy()
@@ -280,51 +293,9 @@ def _taiqu_hot_spots(ids, period, facts, cfg) -> dict:
 # -------------------------------------------------------------------------------------------- stages
 
 
-def stage_facts(ids, period, order_type="complaint"):
-    return in_units(StageFact.objects.filter(order_type=order_type, accepted_at__gte=period.start_at,
-                                             accepted_at__lt=period.end_at), ids)
-
-
 def overdue_q(now):
     """Over the limit: ended after the deadline, or still running past it."""
     return Q(late=True) | Q(ended_at__isnull=True, due_at__lt=now)
-
-
-def percentiles(ids, period, order_type="complaint", group="limit_key", qs=(0.5, 0.9)) -> dict:
-    """{group value: {q: minutes}} over the finished stages; percentile_cont's definition everywhere."""
-    table = StageFact._meta.db_table
-    col = {"limit_key": "limit_key", "unit": "unit_id", "actor": "actor_id"}[group]
-    scope, scope_params = _where(ids, period)
-    where = f"order_type = %s AND minutes IS NOT NULL AND {scope}"
-    params = [order_type, *scope_params]
-    out = defaultdict(dict)
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            exprs = ", ".join(f"percentile_cont({q}) WITHIN GROUP (ORDER BY minutes)" for q in qs)
-            cur.execute(f"SELECT limit_key, {col}, {exprs} FROM {table} WHERE {where} GROUP BY limit_key, {col}",
-                        params)
-            for key, g, *values in cur.fetchall():
-                for q, v in zip(qs, values):
-                    out[(key, None if group == "limit_key" else g)][q] = float(v)
-        else:
-            conditions = " OR ".join(
-                f"rn = CAST((n - 1) * {q} AS INTEGER) + 1 OR rn = CAST((n - 1) * {q} AS INTEGER) + 2" for q in qs)
-            cur.execute(
-                f"SELECT limit_key, g, n, rn, minutes FROM ("
-                f"  SELECT limit_key, {col} AS g, minutes,"
-                f"    ROW_NUMBER() OVER (PARTITION BY limit_key, {col} ORDER BY minutes) AS rn,"
-                f"    COUNT(*) OVER (PARTITION BY limit_key, {col}) AS n"
-                f"  FROM {table} WHERE {where}) t WHERE {conditions}", params)
-            picked = defaultdict(dict)
-            sizes = {}
-            for key, g, n, rn, minutes in cur.fetchall():
-                picked[(key, g)][rn] = minutes
-                sizes[(key, g)] = n
-            for k, rows in picked.items():
-                for q in qs:
-                    lo, hi, w = rules.percentile_positions(sizes[k], q)
-                    out[(k[0], None if group == "limit_key" else k[1])][q] = rows[lo] + (rows[hi] - rows[lo]) * w
-    return out
 
 
 def _limit_order(order_type="complaint"):
@@ -336,21 +307,29 @@ def _limit_order(order_type="complaint"):
 
 
 def _stage_durations(ids, period, now) -> dict:
-    qs = stage_facts(ids, period)
-    # one scan: per unit and stage; the stage totals are their sums
-    counts, per_unit = {}, defaultdict(dict)
-    for r in qs.values("unit_id", "limit_key").annotate(
-            n=Count("pk"), finished=Count("minutes"), overdue=Count("pk", filter=overdue_q(now))).order_by():
-        total = counts.setdefault(r["limit_key"], {"n": 0, "finished": 0, "overdue": 0})
-        for k in total:
-            total[k] += r[k]
-        per_unit[r["unit_id"]][r["limit_key"]] = {"count": r["n"], "overdue": r["overdue"],
-                                                  "overdue_share": rules.share(r["overdue"], r["n"])}
-    pct = percentiles(ids, period)
+    """Per stage of the complaint workflow, from the complaint facts' stage columns: one grouped scan
+    for the counts (per unit; the totals are their sums) and one query for the percentiles."""
+    keys = _limit_order()
+    aggregates = {}
+    for k in keys:
+        aggregates[f"{k}__finished"] = Count(f"{k}_minutes")
+        aggregates[f"{k}__late"] = Count("pk", filter=Q(**{f"{k}_late": True}))
+        aggregates[f"{k}__open"] = Count("pk", filter=Q(open_limit_key=k))
+        aggregates[f"{k}__open_late"] = Count("pk", filter=Q(open_limit_key=k, open_due_at__lt=now))
+    totals = {k: {"n": 0, "finished": 0, "overdue": 0} for k in keys}
+    per_unit = defaultdict(dict)
+    for r in complaint_facts(ids, period).values("unit_id").annotate(**aggregates).order_by():
+        for k in keys:
+            n = r[f"{k}__finished"] + r[f"{k}__open"]
+            overdue = r[f"{k}__late"] + r[f"{k}__open_late"]
+            t = totals[k]
+            t["n"], t["finished"], t["overdue"] = t["n"] + n, t["finished"] + r[f"{k}__finished"], t["overdue"] + overdue
+            if n:
+                per_unit[r["unit_id"]][k] = {"count": n, "overdue": overdue, "overdue_share": rules.share(overdue, n)}
+    pct = complaint_percentiles(ids, period, keys)
     out = {}
-    for key in _limit_order():
-        r = counts.get(key, {"n": 0, "finished": 0, "overdue": 0})
-        p = pct.get((key, None), {})
+    for key in keys:
+        r, p = totals[key], pct.get(key, {})
         out[key] = {"label": LIMIT_LABELS.get(key, key), "count": r["n"], "finished": r["finished"],
                     "median_minutes": _round(p.get(0.5)), "p90_minutes": _round(p.get(0.9)),
                     "overdue": r["overdue"], "overdue_share": rules.share(r["overdue"], r["n"])}
@@ -361,6 +340,41 @@ def _stage_durations(ids, period, now) -> dict:
     worst = max(out, key=lambda k: (out[k]["overdue_share"], out[k]["overdue"]), default=None)
     return {"stage_durations": out, "stage_overdue_by_unit": by_unit,
             "stage_most_overdue": worst if worst and out[worst]["overdue"] else None}
+
+
+def complaint_percentiles(ids, period, keys, qs=(0.5, 0.9)) -> dict:
+    """{stage key: {q: minutes}} over the complaints that left the stage (percentile_cont's definition).
+    PostgreSQL: one query, one sort per stage column; elsewhere the rows around each quantile are
+    picked with window functions and interpolated here."""
+    table = ComplaintFact._meta.db_table
+    where, params = _where(ids, period)
+    out = {}
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            array = "ARRAY[" + ", ".join(str(q) for q in qs) + "]::float8[]"
+            exprs = ", ".join(f"percentile_cont({array}) WITHIN GROUP (ORDER BY {k}_minutes)" for k in keys)
+            cur.execute(f"SELECT {exprs} FROM {table} WHERE {where}", params)
+            row = cur.fetchone()
+            for k, values in zip(keys, row):
+                if values is not None and values[0] is not None:
+                    out[k] = {q: float(v) for q, v in zip(qs, values)}
+            return out
+        conditions = " OR ".join(
+            f"rn = CAST((n - 1) * {q} AS INTEGER) + 1 OR rn = CAST((n - 1) * {q} AS INTEGER) + 2" for q in qs)
+        for k in keys:
+            cur.execute(f"SELECT n, rn, m FROM (SELECT {k}_minutes AS m, ROW_NUMBER() OVER (ORDER BY {k}_minutes) AS rn,"
+                        f" COUNT(*) OVER () AS n FROM {table} WHERE {where} AND {k}_minutes IS NOT NULL) t "
+                        f"WHERE {conditions}", params)
+            rows = cur.fetchall()
+            if not rows:
+                continue
+            n = rows[0][0]
+            picked = {rn: m for _n, rn, m in rows}
+            out[k] = {}
+            for q in qs:
+                lo, hi, w = rules.percentile_positions(n, q)
+                out[k][q] = picked[lo] + (picked[hi] - picked[lo]) * w
+    return out
 
 
 def _round(v):

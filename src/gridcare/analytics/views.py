@@ -5,7 +5,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
 from gridcare.accounts.models import OrgUnit
 from gridcare.accounts.permissions import require, scope_path
@@ -156,6 +155,3 @@ def ranking(request):
         "chart_data": json.dumps([[r["name"], round(100 * (r["on_time_rate"] or 0), 1), r["complaints"]]
                                   for r in rows[:30]], ensure_ascii=False)})
 
-
-def now_local():
-    return timezone.localtime()
