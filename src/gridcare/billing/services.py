@@ -111,39 +111,7 @@ def owed_total(customer) -> Decimal:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Bill runs (set-based: one query for the usage, exact Decimal pricing memoised per distinct usage, one
-# COPY / bulk INSERT for the bills)
-
-
-class PriceCache:
-    """compute_bill is exact but not free; most customers share a tariff and a usage figure, and for annual
-    tiers the year-to-date only matters through the tier split, so bills are priced once per distinct
-    (tariff, usage, tier split) and reused."""
-
-    def __init__(self, period: dt.date):
-        self.period, self.end = period, month_end(period)
-        self.versions: dict[str, list] = {}
-        self.memo: dict = {}
-
-    def tariff(self, code):
-        if code not in self.versions:
-            self.versions[code] = catalog.resolve(code)
-            if not self.versions[code]:
-                raise DomainError({"tariff": f"未找到电价代码“{code}”"})
-        return self.versions[code]
-
-    def price(self, code: str, usage: tuple, ytd: Decimal):
-        versions = self.tariff(code)
-        t = versions[-1]
-        total = sum((v for _, v in usage), Decimal(0))
-        split = tuple(tier_kwh(t.tiers, total, ytd)) if (t.tiers and t.tiers.basis == "annual") else None
-        key = (code, usage, split)
-        hit = self.memo.get(key)
-        if hit is None:
-            result = compute_bill(versions, self.period, self.end, dict(usage), ytd)
-            hit = (result.total, json.dumps([line.as_json() for line in result.lines], ensure_ascii=False), total)
-            self.memo[key] = hit
-        return hit
+# Bill runs (set-based, billing/runs.py: a few scans, pricing vectorised with Polars, one bulk write)
 
 
 def create_run(user, unit: OrgUnit, period: dt.date) -> BillRun:
@@ -158,83 +126,10 @@ def create_run(user, unit: OrgUnit, period: dt.date) -> BillRun:
     return run
 
 
-def execute_run(run: BillRun, batch: int = 50_000) -> BillRun:
-    """Bill every billable account of the run's unit subtree for its period. Accounts with an open read
-    exception or without a read for the period are held (counted, never billed silently)."""
-    from gridcare.metering.models import ExceptionStatus, MeterRead, ReadException, ReadStatus
+def execute_run(run: BillRun, **kwargs) -> BillRun:
+    from .runs import execute_run as run_set_based
 
-    BillRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
-    period, unit = run.period, run.unit
-    path = unit.path
-    accounts = list(BillingAccount.objects.filter(customer__unit__path__startswith=path)
-                    .exclude(status=AccountStatus.CLOSED)
-                    .values_list("customer_id", "tariff_code", "customer__unit_id", "customer__customer_class"))
-    billed = set(Bill.objects.filter(period=period, customer__unit__path__startswith=path)
-                 .exclude(status=BillStatus.CANCELLED).values_list("customer_id", flat=True))
-    held = set(ReadException.objects.filter(period=period, status=ExceptionStatus.OPEN,
-                                            customer__unit__path__startswith=path).values_list("customer_id", flat=True))
-    usage: dict[int, dict] = {}
-    estimated: set[int] = set()
-    for cid, register, kwh, status in (MeterRead.objects.filter(
-            period=period, unit__path__startswith=path, status__in=[ReadStatus.VALID, ReadStatus.ESTIMATED],
-            consumption_kwh__isnull=False).values_list("customer_id", "register", "consumption_kwh", "status")):
-        regs = usage.setdefault(cid, {})
-        regs[register] = regs.get(register, Decimal(0)) + kwh
-        if status == ReadStatus.ESTIMATED:
-            estimated.add(cid)
-    year_start = period.replace(month=1)
-    ytd = dict(Bill.objects.filter(period__gte=year_start, period__lt=period, customer__unit__path__startswith=path)
-               .exclude(status=BillStatus.CANCELLED).values("customer_id").annotate(k=Sum("kwh"))
-               .values_list("customer_id", "k"))
-    cache = PriceCache(period)
-    now = timezone.now()
-    due = due_date_for(period)
-    rows, n_held, amount = [], 0, Decimal("0.00")
-    run.total = len(accounts)
-    for i, (cid, code, unit_id, _cls) in enumerate(accounts):
-        if cid in billed:
-            continue
-        regs = usage.get(cid)
-        if cid in held or not regs:
-            n_held += 1
-            continue
-        tou = {k: v for k, v in regs.items() if k != "total"}
-        use = tuple(sorted(tou.items())) if tou and cache.tariff(code)[-1].tou else (("total", regs.get("total", sum(tou.values(), Decimal(0)))),)
-        total, lines, kwh = cache.price(code, use, ytd.get(cid) or Decimal(0))
-        rows.append((f"{period:%Y%m}-{cid:08d}", cid, unit_id, run.pk, period, period, month_end(period), code, kwh,
-                     total, due, lines, cid in estimated, now))
-        amount += total
-        if len(rows) >= batch:
-            _write_bills(rows)
-            rows = []
-            BillRun.objects.filter(pk=run.pk).update(done=i + 1)
-    _write_bills(rows)
-    run.refresh_from_db()
-    run.status, run.done, run.held, run.finished_at = RunStatus.DONE, len(accounts), n_held, timezone.now()
-    run.total = len(accounts)
-    run.bills = Bill.objects.filter(run=run).count()
-    run.amount = amount
-    run.save()
-    return run
-
-
-BILL_COLUMNS = ("bill_no", "customer_id", "unit_id", "run_id", "period", "period_start", "period_end", "tariff_code",
-                "kwh", "amount", "due_date", "lines", "estimated", "issued_at")
-
-
-def _write_bills(rows):
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            sql = (f"COPY {Bill._meta.db_table} ({', '.join(BILL_COLUMNS)}, paid, late_paid, status, note) "
-                   "FROM STDIN")
-            with cur.cursor.copy(sql) as copy:
-                for r in rows:
-                    copy.write_row((*r, Decimal("0.00"), Decimal("0.00"), BillStatus.ISSUED, ""))
-    else:
-        Bill.objects.bulk_create([Bill(**dict(zip(BILL_COLUMNS, r[:11])), lines=json.loads(r[11]), estimated=r[12],
-                                       issued_at=r[13]) for r in rows], batch_size=2000)
+    return run_set_based(run, **kwargs)
 
 
 def do_cancel_bill(user, bill: Bill, reason: str) -> Bill:
