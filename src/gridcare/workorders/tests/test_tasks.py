@@ -39,7 +39,8 @@ def test_sweep_marks_warning_and_overdue_once_and_notifies(world):
     late = take(agent, 45)        # overdue
     sla_sweep_task.enqueue()
     run_worker()
-    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+    assert DBTaskResult.objects.get(task_path__endswith="sla_sweep_task").status == "SUCCESSFUL"
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}  # intake tasks too
     states = dict(WorkOrder.objects.values_list("order_no", "sla_state"))
     assert states == {fresh: 0, near: 1, late: 2}
     assert StageEvent.objects.filter(kind="sla").count() == 2
@@ -58,9 +59,10 @@ def test_sweep_is_bounded_per_run(world):
     agent = ApiClient(world.agent)
     for _ in range(5):
         take(agent, 60)
-    assert sweep_sla(batch=3)["已超时"] == 3
+    assert sweep_sla(batch=3) == {"已超时": 3, "即将超时": 0}  # the 2 left are overdue, not "about to be"
     assert sweep_sla(batch=3)["已超时"] == 2
     assert sweep_sla(batch=3)["已超时"] == 0
+    assert set(StageEvent.objects.filter(kind="sla").values_list("data__state", flat=True)) == {2}
 
 
 def test_new_stage_resets_the_sla_state(world):
