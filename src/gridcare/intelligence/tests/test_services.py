@@ -188,7 +188,7 @@ def test_train_classifier_from_orders(world, tmp_path, model_settings):
     from io import StringIO
 
     buf = StringIO()
-    call_command("train_classifier", "--from-orders", "--output", str(out), stdout=buf)
+    call_command("train-classifier", "--from-orders", "--output", str(out), stdout=buf)
     meta = classifier.read_header(out)
     assert meta["source"] == "orders" and meta["samples"] == 16
     assert meta["labels"]["order_type"] == ["fault_repair", "inquiry"]
@@ -202,4 +202,4 @@ def test_train_from_orders_without_orders_is_a_clear_error(db, tmp_path):
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="没有可用于训练的历史工单"):
-        call_command("train_classifier", "--from-orders", "--output", str(tmp_path / "x.gcm"))
+        call_command("train-classifier", "--from-orders", "--output", str(tmp_path / "x.gcm"))
