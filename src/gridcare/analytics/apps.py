@@ -7,4 +7,6 @@ class AnalyticsConfig(AppConfig):
     verbose_name = "统计分析"
 
     def ready(self):
-        from . import tasks  # noqa: F401 - registers the fact refresh on the scheduler
+        from . import home, tasks  # noqa: F401 - registers the fact refresh on the scheduler
+
+        home.register()

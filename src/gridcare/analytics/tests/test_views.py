@@ -145,3 +145,10 @@ def test_api_report_bad_input_and_background(world, orders, django_capture_on_co
     assert status.status_code == 200 and status.json()["progress"] == 0
     kp = api.get("/api/analytics/kpis?unit=X01&by=unit&preset=month")
     assert kp.status_code == 200
+
+
+def test_home_card_for_report_readers(world, orders):
+    html = login(world.supervisor_county).get("/").content.decode()
+    assert "本月投诉（上月）" in html
+    assert f"{today_count(orders[:2], month=True)}（" in html
+    assert "本月投诉（上月）" not in login(world.agent).get("/").content.decode()
