@@ -239,3 +239,28 @@ def test_too_large_period_is_queued_and_fetched(imported, tmp_path, django_captu
     assert code == 0
     big = json.loads((tmp_path / "big.json").read_text(encoding="utf-8"))
     assert big["total"] == 8 and big["from"] == "2024-01-01"      # C1–C7 and C9 (C8 is another city)
+
+
+def test_unit_kpis_through_the_api(imported, tmp_path):
+    """S01 in March: C1, C2, C6 (complaints), F1 (fault, never dispatched), Q1 (inquiry, never answered)."""
+    from gridcare.testing import ApiClient
+    from gridcare.workorders.models import WorkOrder
+
+    WorkOrder.objects.filter(order_no="C1").update(reject_count=2)
+    WorkOrder.objects.filter(order_no="C2").update(quality_flags=["vague_reply"])
+    resp = ApiClient(imported.supervisor_county).get(
+        "/api/analytics/kpis?unit=X01&by=unit&date_from=2026-03-01&date_to=2026-03-31")
+    assert resp.status_code == 200
+    rows = {r["code"]: r for r in resp.json()}
+    s01 = rows["S01"]
+    assert (s01["orders"], s01["complaints"], s01["rejects"], s01["quality_flagged"]) == (5, 3, 2, 1)
+    assert s01["satisfaction_rate"] == round(2 / 3, 4)                  # C1, C6 satisfied; C2 not
+    # stage clocks: C1 6 on time, C2 6 with dispatch and contact late, C6 6 on time, F1 dispatch and Q1
+    # handle still running long past their limits → 20 stages, 4 over the limit
+    assert s01["handled"] == 20 and s01["on_time_rate"] == 0.8
+    assert s01["stages"]["dispatch"]["count"] == 4 and s01["stages"]["dispatch"]["on_time_rate"] == 0.5
+    assert s01["stages"]["contact"]["on_time_rate"] == round(2 / 3, 4)
+    assert s01["stages"]["handle"] == {"count": 4, "on_time": 3, "on_time_rate": 0.75, "label": "处理"}
+    s02 = rows["S02"]
+    assert (s02["orders"], s02["complaints"], s02["satisfaction_rate"]) == (3, 3, None)   # C3 C4 C9
+    assert [r["code"] for r in resp.json()][:1] == ["S01"]             # ranked by on-time rate

@@ -143,7 +143,7 @@ def test_api_report_bad_input_and_background(world, orders, django_capture_on_co
     assert resp.status_code == 202 and resp.json()["status"] == "queued"
     status = api.get(resp.json()["url"])
     assert status.status_code == 200 and status.json()["progress"] == 0
-    kp = api.get("/api/analytics/kpis?unit=X01&by=unit&preset=month")
+    kp = api.get(f"/api/analytics/kpis?unit=X01&by=unit&date_from={day - dt.timedelta(days=7)}&date_to={day}")
     assert kp.status_code == 200
 
 
@@ -152,3 +152,20 @@ def test_home_card_for_report_readers(world, orders):
     assert "本月投诉（上月）" in html
     assert f"{today_count(orders[:2], month=True)}（" in html
     assert "本月投诉（上月）" not in login(world.agent).get("/").content.decode()
+
+
+def test_agent_kpis_credit_who_moved_the_stage(world, orders, django_capture_on_commit_callbacks):
+    from gridcare.testing import ApiClient
+
+    late, fresh, _inquiry = orders
+    with django_capture_on_commit_callbacks(execute=True):
+        wo_services.do_advance(world.dispatcher, late.order_no, "dispatched")    # 30 min after intake: late
+        wo_services.do_advance(world.dispatcher, fresh.order_no, "dispatched")   # 2 min: on time
+    day = timezone.localdate()
+    resp = ApiClient(world.supervisor_city).get(
+        f"/api/analytics/kpis?unit=C01&by=agent&date_from={day - dt.timedelta(days=7)}&date_to={day}")
+    assert resp.status_code == 200
+    rows = {r["code"]: r for r in resp.json()}
+    d = rows["dispatch01"]
+    assert d["stages"]["dispatch"] == {"count": 2, "on_time": 1, "on_time_rate": 0.5, "label": "派单"}
+    assert d["handled"] == 2 and d["role"] == "服务调度"
