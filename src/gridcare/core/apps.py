@@ -8,6 +8,16 @@ class CoreConfig(AppConfig):
     verbose_name = "基础"
 
     def ready(self):
+        import logging
+        import warnings
+
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        try:  # jieba logs its dictionary loading at DEBUG to stderr; keep command output clean
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+        except ImportError:  # pragma: no cover
+            pass
         from .calendar_services import seed_after_migrate
 
         # A fresh `migrate` (and a flushed test database) gets the working-day calendar of every year
