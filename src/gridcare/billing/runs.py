@@ -48,7 +48,11 @@ def query_frame(sql: str, schema: dict):
             return pl.read_csv(buf, has_header=False, new_columns=list(schema), schema_overrides=schema,
                                infer_schema=False)
         cur.execute(sql)
-        return pl.DataFrame(cur.fetchall(), schema=schema, orient="row")
+        rows = cur.fetchall()
+    # SQLite hands back dates/decimals as Python objects (Django's converters): text columns as str
+    cols = list(zip(*rows)) if rows else [()] * len(schema)
+    return pl.DataFrame({name: [None if v is None else str(v) for v in col] if dtype == pl.String else list(col)
+                         for (name, dtype), col in zip(schema.items(), cols)}, schema=schema)
 
 
 def _ids(values) -> str:
