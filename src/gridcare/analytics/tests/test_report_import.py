@@ -264,3 +264,19 @@ def test_unit_kpis_through_the_api(imported, tmp_path):
     s02 = rows["S02"]
     assert (s02["orders"], s02["complaints"], s02["satisfaction_rate"]) == (3, 3, None)   # C3 C4 C9
     assert [r["code"] for r in resp.json()][:1] == ["S01"]             # ranked by on-time rate
+
+
+def test_command_line_usage_errors_are_one_chinese_line(tmp_path):
+    """The real `gridcare` script: a usage error is a Chinese line on stderr and exit status 2."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "gridcare"
+    proc = subprocess.run([str(script), "report", "complaints", "--unit", "X01", "--from", "2026-03-01",
+                           "--to", "2026-03-31", "--format", "pdf", "--out", str(tmp_path / "r.pdf")],
+                          capture_output=True, text=True, timeout=120,
+                          env={**__import__("os").environ, "GRIDCARE_VAR_DIR": str(tmp_path)})
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "参数错误：参数 --format 的取值“pdf”无效，可选：'json', 'xlsx', 'html'（用法见 gridcare report complaints --help）"]

@@ -7,7 +7,7 @@ from django.core.management.base import CommandError
 
 from gridcare.analytics import exports, facts, rules, services
 from gridcare.analytics.models import ReportRun
-from gridcare.core.command_support import ScriptCommand
+from gridcare.core.command_support import ScriptCommand, ScriptParser
 
 TOO_LARGE = 3
 
@@ -16,7 +16,8 @@ class Command(ScriptCommand):
     help = "统计报表：投诉分析报告（JSON/XLSX/HTML）、更新统计数据、取回后台报表"
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True)
+        # sub-parsers created here are ScriptParsers too: their usage errors are one Chinese line
+        sub = parser.add_subparsers(dest="action", required=True, parser_class=ScriptParser)
         c = sub.add_parser("complaints", help="投诉分析报告")
         c.add_argument("--unit", required=True, help="单位编码（含下级单位）")
         c.add_argument("--from", dest="date_from", help="开始日期 YYYY-MM-DD（含）")
