@@ -39,6 +39,10 @@ def sweep_sla(now=None, batch: int = 5000) -> dict:
                                 (SlaState.WARNING, "stage_warn_at", "即将超时")):
         with transaction.atomic():
             qs = WorkOrder.objects.filter(**{f"{field}__lte": now}, sla_state__lt=state, status=Status.OPEN)
+            if state == SlaState.WARNING:
+                # an order already past its deadline is not "about to be late": when more are overdue
+                # than one batch takes, the rest wait for the next run as overdue, not as a warning
+                qs = qs.filter(stage_due_at__gt=now)
             if connection.features.has_select_for_update_skip_locked:
                 qs = qs.select_for_update(skip_locked=True)
             rows = list(qs.order_by(field).values("pk", "order_no", "unit_id", "assignee_id", "stage",
