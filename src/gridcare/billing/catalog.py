@@ -16,6 +16,15 @@ from .rules import LateRules, Tariff, TariffError, overlaps, parse_tariff
 SHIPPED_DIR = Path(__file__).resolve().parent / "tariffs"
 
 
+class _TextDates(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay text and parse_tariff reports a bad one by field."""
+
+
+_TextDates.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 def read_documents(path) -> list[dict]:
     """The tariff schedules of a YAML (one per document) or JSON (an object or a list) file."""
     path = Path(path)
@@ -27,8 +36,8 @@ def read_documents(path) -> list[dict]:
             data = json.loads(text)
             docs = data if isinstance(data, list) else [data]
         else:
-            docs = [d for d in yaml.safe_load_all(text) if d is not None]
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+            docs = [d for d in yaml.load_all(text, Loader=_TextDates) if d is not None]
+    except (json.JSONDecodeError, yaml.YAMLError, ValueError) as exc:  # ValueError: a date like 2026-13-01
         raise TariffError({"file": f"{path.name} 格式错误：{exc}"}) from None
     return docs
 

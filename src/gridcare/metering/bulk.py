@@ -43,6 +43,10 @@ def deferred_indexes(*tables: str):
                 dropped.append(sql)
     yield  # on an error the transaction rolls back, indexes included
     with connection.cursor() as cur:
+        if connection.vendor == "postgresql" and dropped:
+            # the load's deferred foreign-key checks must run before CREATE INDEX may touch the table
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cur.execute("SET CONSTRAINTS ALL DEFERRED")
         for sql in dropped:
             cur.execute(sql)
         if connection.vendor == "sqlite":
