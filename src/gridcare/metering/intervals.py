@@ -74,3 +74,61 @@ def summary(table) -> dict:
     """Counts per finding of a DuckDB result."""
     d = table.to_pydict()
     return {"meter_days": len(d["meter_no"]), **{k: sum(1 for v in d[k] if v) for k in COLUMNS[4:]}}
+
+
+def validate_polars(path: str):
+    """The same findings with Polars (lazy scan, one group-by), as a Polars frame with COLUMNS. A naive
+    `ts` is Asia/Shanghai (formats.md); an aware one is converted to it before taking the day."""
+    import polars as pl
+
+    cfg = config().interval
+    n = int(cfg["points_per_day"])
+    factor, floor, ceiling = float(cfg["spike_factor"]), float(cfg["spike_min_kwh"]), float(cfg["max_kwh_per_point"])
+    lf = pl.scan_parquet(str(path))
+    ts_type = lf.collect_schema()["ts"]
+    ts = pl.col("ts")
+    ts = ts.dt.replace_time_zone("Asia/Shanghai") if getattr(ts_type, "time_zone", None) is None else \
+        ts.dt.convert_time_zone("Asia/Shanghai")
+    daily = lf.group_by("meter_no", ts.dt.date().alias("day")).agg(
+        pl.len().cast(pl.Int64).alias("points"), pl.col("kwh").sum().alias("total_kwh"),
+        pl.col("kwh").max().alias("peak_kwh"), pl.col("kwh").min().alias("low_kwh"),
+        pl.col("quality").is_in([str(q) for q in cfg["bad_quality"]]).sum().alias("bad_points"))
+    p, peak, total = pl.col("points"), pl.col("peak_kwh"), pl.col("total_kwh")
+    spike = (peak > ceiling) | ((p > 1) & (peak > floor) & (peak > factor * (total - peak) / (p - 1)))
+    found = daily.with_columns((p < n).alias("gap"), (p > n).alias("duplicate"), (pl.col("low_kwh") < 0).alias("negative"),
+                               spike.fill_null(False).alias("spike"), (pl.col("bad_points") > 0).alias("bad_quality"))
+    found = found.filter(pl.col("gap") | pl.col("duplicate") | pl.col("negative") | pl.col("spike")
+                         | pl.col("bad_quality"))
+    return found.select(COLUMNS).sort("meter_no", "day").collect()
+
+
+def findings_rows(result) -> list[dict]:
+    """Rows (dicts with COLUMNS) of a DuckDB (pyarrow), Polars or Spark (list of dicts) result."""
+    if isinstance(result, list):
+        return result
+    if hasattr(result, "to_dicts"):
+        return result.to_dicts()
+    return result.to_pylist()
+
+
+def validate(path: str, engine: str = "duckdb", threads: int | None = None) -> list[dict]:
+    """Findings of a Parquet file with the chosen engine (duckdb | polars | spark)."""
+    if engine == "duckdb":
+        return findings_rows(validate_duckdb(path, threads=threads))
+    if engine == "polars":
+        return findings_rows(validate_polars(path))
+    if engine == "spark":
+        import os
+        import sys
+
+        from pyspark.sql import SparkSession
+
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        spark = (SparkSession.builder.master(f"local[{threads or '*'}]").appName("gridcare-vee")
+                 .config("spark.ui.enabled", "false").config("spark.sql.session.timeZone", "Asia/Shanghai")
+                 .getOrCreate())
+        try:
+            return validate_spark(spark, path)
+        finally:
+            spark.stop()
+    raise ValueError(f"未知的计算引擎“{engine}”，应为 duckdb、polars 或 spark")

@@ -185,3 +185,59 @@ def route_workload(routes) -> list[dict]:
         n = M.objects.filter(transformer_area__in=r.transformer_areas.all(), removed_on__isnull=True).count()
         out.append({"route": r, "meters": n})
     return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# Interval data (AMI curves): findings of intervals.validate stored as exceptions
+
+
+INTERVAL_RULES = ("gap", "duplicate", "negative", "spike", "bad_quality")
+
+
+def _interval_message(flag: str, row: dict) -> str:
+    day, points, total = row["day"], row["points"], row["total_kwh"]
+    text = {"gap": f"{day} 曲线仅 {points} 点（应为 96 点）", "duplicate": f"{day} 曲线有 {points} 点（含重复时刻）",
+            "negative": f"{day} 曲线出现负值", "spike": f"{day} 曲线出现尖峰（当日合计 {total:.2f} kWh）",
+            "bad_quality": f"{day} 曲线含质量码异常的点"}
+    return text[flag]
+
+
+def do_store_interval_findings(rows, file_name: str = "", batch: int = 5000) -> dict:
+    """One exception per (meter, day, finding), for meters GridCare knows; a finding already stored is not
+    stored again (the same file may be validated twice). Audited in bulk (record_bulk, the file named)."""
+    from gridcare.core.audit import record_bulk
+
+    rows = list(rows)
+    by_meter: dict[str, list] = {}
+    for r in rows:
+        by_meter.setdefault(r["meter_no"], []).append(r)
+    known: dict[str, tuple] = {}
+    nos = list(by_meter)
+    for i in range(0, len(nos), batch):
+        for m_id, no, c_id, u_id in (Meter.objects.filter(meter_no__in=nos[i:i + batch], customer__isnull=False)
+                                     .values_list("id", "meter_no", "customer_id", "customer__unit_id")):
+            known[no] = (m_id, c_id, u_id)
+    days = {r["day"] for r in rows}
+    existing = set(ReadException.objects.filter(rule__in=[f"interval_{f}" for f in INTERVAL_RULES], day__in=days,
+                                                meter_id__in=[v[0] for v in known.values()])
+                   .values_list("meter_id", "day", "rule"))
+    new, seen = [], 0
+    for no, items in by_meter.items():
+        if no not in known:
+            continue
+        m_id, c_id, u_id = known[no]
+        for r in items:
+            for flag in INTERVAL_RULES:
+                rule = f"interval_{flag}"
+                if not r[flag]:
+                    continue
+                if (m_id, r["day"], rule) in existing:
+                    seen += 1
+                else:
+                    new.append(ReadException(customer_id=c_id, meter_id=m_id, unit_id=u_id, day=r["day"], rule=rule,
+                                             message=_interval_message(flag, r)[:300]))
+    with transaction.atomic():
+        ReadException.objects.bulk_create(new, batch_size=2000)
+        record_bulk(new, "create", note=f"曲线数据校验 {file_name}".strip())
+    return {"stored": len(new), "already_stored": seen,
+            "unknown_meters": len([n for n in by_meter if n not in known])}

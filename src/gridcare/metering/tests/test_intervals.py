@@ -84,3 +84,78 @@ def test_same_rules_on_pyspark_local_mode(tmp_path):
     # Spark local[1] starts in ~15 s on an idle 2-core machine; the time is not asserted (a shared CI
     # machine under load must not make a correctness test flaky) but reported with -s / --durations.
     print(f"pyspark {pyspark.__version__}: {time.monotonic() - started:.1f}s")
+
+
+def test_polars_gives_the_same_findings_as_duckdb(tmp_path):
+    from gridcare.metering.intervals import validate_polars
+
+    path = tmp_path / "intervals.parquet"
+    write_sample(path)
+    pol = validate_polars(str(path)).to_dicts()
+    duck = validate_duckdb(str(path)).to_pylist()
+    assert as_rows(pol) == as_rows(duck) == EXPECTED
+    assert [(r["meter_no"], r["day"], r["points"], round(r["total_kwh"], 6)) for r in pol] == \
+           [(r["meter_no"], r["day"], r["points"], round(r["total_kwh"], 6)) for r in duck]
+
+
+def test_polars_and_duckdb_agree_on_random_data_in_utc(tmp_path):
+    """Random meters, some points dropped, doubled, negative or spiking, timestamps stored in UTC."""
+    import random
+
+    from gridcare.metering.intervals import validate_polars
+
+    rng = random.Random(5)
+    start = dt.datetime(2026, 7, 1, tzinfo=TZ)
+    meters, ts, kwh, quality = [], [], [], []
+    for m in range(60):
+        for i in range(96 * 2):
+            if rng.random() < 0.01:
+                continue
+            for _ in range(2 if rng.random() < 0.005 else 1):
+                meters.append(f"R{m:03d}")
+                ts.append((start + dt.timedelta(minutes=15 * i)).astimezone(dt.timezone.utc))
+                v = rng.uniform(0, 0.6)
+                v = -0.2 if rng.random() < 0.003 else (rng.uniform(3, 12) if rng.random() < 0.004 else v)
+                kwh.append(v)
+                quality.append("bad" if rng.random() < 0.003 else "ok")
+    path = tmp_path / "random.parquet"
+    pq.write_table(pa.table({"meter_no": meters, "ts": pa.array(ts, pa.timestamp("us", tz="UTC")), "kwh": kwh,
+                             "quality": quality}), path)
+    pol = validate_polars(str(path)).to_dicts()
+    duck = validate_duckdb(str(path)).to_pylist()
+    assert len(duck) > 10
+    assert [(r["meter_no"], r["day"], r["points"], round(r["total_kwh"], 6), *(r[k] for k in COLUMNS[4:])) for r in pol] == \
+           [(r["meter_no"], r["day"], r["points"], round(r["total_kwh"], 6), *(bool(r[k]) for k in COLUMNS[4:]))
+            for r in duck]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("engine", ["duckdb", "polars"])
+def test_validate_intervals_command_stores_findings_once(world, tmp_path, engine):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    from gridcare.grid.models import Meter
+    from gridcare.metering.models import ReadException
+
+    path = tmp_path / "intervals.parquet"
+    write_sample(path)
+    Meter.objects.create(meter_no="M2", customer=world.cust_a, transformer_area=world.taiqu_a)
+    Meter.objects.create(meter_no="M3", customer=world.cust_b, transformer_area=world.taiqu_b)
+
+    def run():
+        out = io.StringIO()
+        call_command("metering", "validate-intervals", str(path), "--engine", engine, "--format", "json", stdout=out)
+        return json.loads(out.getvalue())
+
+    first = run()
+    assert first["meter_days"] == 3 and first["spike"] == 1 and first["gap"] == 1
+    assert first["stored"] == 3 and first["unknown_meters"] == 1  # M4 is no meter of ours
+    found = {(e.customer.account_no, e.rule, str(e.day)) for e in ReadException.objects.select_related("customer")}
+    assert found == {("3100000001", "interval_spike", "2026-07-01"), ("3100000101", "interval_gap", "2026-07-01"),
+                     ("3100000101", "interval_bad_quality", "2026-07-01")}
+    again = run()
+    assert again["stored"] == 0 and again["already_stored"] == 3 and ReadException.objects.count() == 3
+    assert ReadException.objects.first().audit_entries().exists()
