@@ -225,13 +225,15 @@ def stage_spans(clocks: dict, accepted_at: dt.datetime, events: list[tuple]) -> 
     ends at the first reopen or rejection (that event ends the stage it leaves). A limit governing
     several stages (complaint 处理: from acceptance to 回单) spans from its clock start to leaving the
     last of them."""
-    passes = []
+    passes, broken = [], False
     for kind, stage, at, actor in events:
         passes.append((stage, at, actor))
         if kind in BREAKS_PASS:
+            broken = True
             break
     spans: dict[str, StageSpan] = {}
-    for i, (stage, entered, _actor) in enumerate(passes):
+    # the breaking event only ends the stage before it: it does not enter a stage of the first pass
+    for i, (stage, entered, _actor) in enumerate(passes[:-1] if broken else passes):
         spec = clocks.get(stage)
         if spec is None:
             continue
@@ -249,15 +251,28 @@ def stage_spans(clocks: dict, accepted_at: dt.datetime, events: list[tuple]) -> 
 _KEEP = re.compile(r"^[\u4e00-\u9fffA-Za-z]{2,}$")
 
 
-def segment(text: str, cut=None, stop: frozenset | None = None) -> list[str]:
-    """The content words of a complaint text in order (jieba's precise mode; words of 2+ characters, no
-    stop words, no numbers or punctuation)."""
-    if cut is None:
-        import jieba
+# Parts of speech kept (jieba's tags): nouns, verbs, adjectives, idioms — but not place or person names
+# (a village's name says where, not what), numerals, measure words, pronouns, adverbs or particles.
+KEEP_TAGS = ("n", "v", "a", "l", "i", "j", "eng")
+DROP_TAGS = ("ns", "nr", "nrt", "nrfg", "nt")
 
-        cut = jieba.lcut
+
+def keep_tag(flag: str) -> bool:
+    return flag.startswith(KEEP_TAGS) and not flag.startswith(DROP_TAGS)
+
+
+def segment(text: str, cut=None, stop: frozenset | None = None) -> list[str]:
+    """The content words of a complaint text in order (jieba with part-of-speech tags; words of 2+
+    characters, no stop words, names of places and people, numbers or punctuation). `cut` (for tests)
+    is a plain word cutter without tags."""
     stop = stopwords() if stop is None else stop
-    return [w for w in cut(text or "") if _KEEP.match(w) and w not in stop]
+    if cut is None:
+        import jieba.posseg
+
+        words = [w.word for w in jieba.posseg.lcut(text or "") if keep_tag(w.flag)]
+    else:
+        words = cut(text or "")
+    return [w for w in words if _KEEP.match(w) and w not in stop]
 
 
 def top_terms(docs: Iterable[list[str]], n: int = 10, phrases: bool = True) -> list[tuple[str, int]]:

@@ -32,7 +32,15 @@ def built(django_db_setup, django_db_blocker):
         end = ctx.today.astimezone(rules.TZ).date() - dt.timedelta(days=1)
         year = rules.Period(end - dt.timedelta(days=364), end)
         month = rules.Period(dt.date(2026, 7, 1), dt.date(2026, 7, 31))
-        yield {"year": reports.complaint_report(root, year, now=ctx.today),
+        from gridcare.analytics.models import COMPLAINT_STAGE_KEYS, ComplaintFact
+        from gridcare.workorders.models import WorkOrder
+
+        closed = ComplaintFact.objects.filter(order__status="closed")
+        mine = {k: (closed.exclude(**{f"{k}_minutes": None}).count(), closed.filter(**{f"{k}_late": True}).count())
+                for k in COMPLAINT_STAGE_KEYS}
+        theirs = wo_demo.late_by_limit(WorkOrder.objects.filter(order_type="complaint", status="closed"))
+        yield {"stage_check": (mine, theirs.get("complaint", {})),
+               "year": reports.complaint_report(root, year, now=ctx.today),
                "month": reports.complaint_report(root, month, now=ctx.today),
                "figures": wo_demo.calibration_figures(since=year.start_at, until=year.end_at),
                "july": wo_demo.calibration_figures(since=month.start_at, until=month.end_at)}
@@ -82,3 +90,10 @@ def test_satisfaction_and_repeat_calls(built, db):
     assert r["repeat_calls"] > 0 and r["repeat_customers"] > 0
     assert 0.55 <= r["satisfaction"]["satisfied_rate"] <= 0.85          # the demo's 70 % satisfied at first visit
     assert r["top_terms"]["power_quality"]["terms"]
+
+
+def test_stage_verdicts_agree_with_the_generators_own_check(built, db):
+    """Two implementations of "over its limit" (the facts' and workorders.demo.late_by_limit) agree,
+    order by order count, on the closed complaints."""
+    mine, theirs = built["stage_check"]
+    assert theirs and {k: v for k, v in mine.items() if v[0]} == {k: tuple(v) for k, v in theirs.items()}

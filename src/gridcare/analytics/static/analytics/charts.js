@@ -20,7 +20,8 @@
 
   var BUILDERS = {
     l1: function (d) { return {color: COLORS, tooltip: {trigger: "item", formatter: "{b}: {c} ({d}%)"},
-      legend: {bottom: 0}, series: [{type: "pie", radius: ["35%", "65%"], data: d.l1}]}; },
+      legend: {bottom: 0}, series: [{type: "pie", radius: ["30%", "55%"], center: ["50%", "45%"],
+        label: {formatter: "{b}\n{d}%"}, data: d.l1}]}; },
     l2: function (d) { return bar(d.l2.map(function (x) { return x[0]; }),
       [{type: "bar", name: "投诉数", data: d.l2.map(function (x) { return x[1]; })}], {horizontal: true}); },
     hours: function (d) {
@@ -30,7 +31,8 @@
         {extra: {title: {text: "红色：负荷高峰时段", right: 10, textStyle: {fontSize: 12, fontWeight: "normal"}}}}); },
     weekdays: function (d) { return bar(WEEKDAYS, [{type: "bar", name: "投诉数", data: d.weekdays}]); },
     areas: function (d) { return {color: COLORS, tooltip: {trigger: "item", formatter: "{b}: {c} ({d}%)"},
-      legend: {bottom: 0}, series: [{type: "pie", radius: "65%", data: d.areas}]}; },
+      legend: {bottom: 0}, series: [{type: "pie", radius: "50%", center: ["50%", "45%"],
+        label: {formatter: "{b}\n{d}%"}, data: d.areas}]}; },
     stages: function (d) { return bar(d.stages.map(function (s) { return s[0]; }), [
       {type: "bar", name: "中位数（分钟）", data: d.stages.map(function (s) { return s[1]; })},
       {type: "bar", name: "90分位（分钟）", data: d.stages.map(function (s) { return s[2]; })},
