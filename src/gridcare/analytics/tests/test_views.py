@@ -169,3 +169,24 @@ def test_agent_kpis_credit_who_moved_the_stage(world, orders, django_capture_on_
     d = rows["dispatch01"]
     assert d["stages"]["dispatch"] == {"count": 2, "on_time": 1, "on_time_rate": 0.5, "label": "派单"}
     assert d["handled"] == 2 and d["role"] == "服务调度"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refresh_task_runs_on_the_worker_and_is_incremental(world):
+    from gridcare.analytics.models import ComplaintFact, FactWatermark, StageFact
+    from gridcare.analytics.tasks import refresh_facts_task
+    from gridcare.core.scheduler import SCHEDULE
+
+    assert ("analytics.refresh_facts", 60, "gridcare.analytics.tasks.refresh_facts_task") in SCHEDULE
+    order = take(world, 30)
+    refresh_facts_task.enqueue()
+    call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0)
+    fact = ComplaintFact.objects.get(order_id=order.pk)
+    assert (fact.open_limit_key, fact.dispatch_minutes) == ("dispatch", None)
+    wo_services.do_advance(world.dispatcher, order.order_no, "dispatched")
+    refresh_facts_task.enqueue()
+    call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0)
+    fact = ComplaintFact.objects.get(order_id=order.pk)
+    assert fact.dispatch_late and 29 < fact.dispatch_minutes < 32 and fact.open_limit_key == "receive"
+    assert StageFact.objects.filter(order_id=order.pk).count() == 2
+    assert FactWatermark.objects.get().last_event_id == order.events.order_by("-id").first().id
