@@ -8,6 +8,7 @@ NAV = [
     ("新建工单", "workorders:intake", "workorder.create"),
     ("超时预警", "workorders:dashboard", "report.view"),
     ("停电", "outages:board", "outage.view"),
+    ("管理看板", "analytics:dashboard", "report.view"),
     ("统计分析", "analytics:complaints", "report.view"),
     ("知识库", "knowledge:search", "knowledge.view"),
     ("抄表", "metering:routes", "metering.read"),
