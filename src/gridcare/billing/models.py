@@ -97,10 +97,18 @@ class BillStatus(models.TextChoices):
 
 
 class Bill(AuditedModel):
-    bill_no = models.CharField("账单号", max_length=30, unique=True)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="bills", verbose_name="客户")
-    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name="供电单位")
-    run = models.ForeignKey(BillRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="批次")
+    """A month's bill. A bill run writes a million of them at once, so every index here earns its keep:
+    the customer and unit keys are served by the composite indexes that lead with them, bill_no is unique
+    through a constraint (no extra LIKE index on PostgreSQL), rebill_of is indexed only where set, and
+    unit/run carry no database constraint (the run writes ids it has just read; docs/billing.md)."""
+
+    bill_no = models.CharField("账单号", max_length=30)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="bills", verbose_name="客户",
+                                 db_index=False)
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name="供电单位",
+                             db_index=False, db_constraint=False)
+    run = models.ForeignKey(BillRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="批次",
+                            db_constraint=False)
     period = models.DateField("账期")
     period_start = models.DateField("计费起")
     period_end = models.DateField("计费止")
@@ -114,16 +122,19 @@ class Bill(AuditedModel):
     lines = models.JSONField("明细", default=list)
     estimated = models.BooleanField("估抄出账", default=False)
     rebill_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="rebills",
-                                  verbose_name="更正自")
+                                  verbose_name="更正自", db_index=False)
     note = models.CharField("说明", max_length=300, blank=True)
     issued_at = models.DateTimeField("出账时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "电费账单"
         ordering = ["-period", "customer_id"]
+        constraints = [models.UniqueConstraint(fields=["bill_no"], name="billing_bill_no_unique")]
         indexes = [models.Index(fields=["customer", "status", "due_date"]),
                    models.Index(fields=["unit", "status", "due_date"]),
-                   models.Index(fields=["period", "unit"])]
+                   models.Index(fields=["period", "unit"]),
+                   models.Index(fields=["rebill_of"], condition=models.Q(rebill_of__isnull=False),
+                                name="billing_bill_rebill_of")]
 
     def __str__(self):
         return self.bill_no

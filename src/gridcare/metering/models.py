@@ -72,9 +72,17 @@ class ReadBatch(AuditedModel):
 
 
 class MeterRead(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="meter_reads", verbose_name="客户")
-    meter = models.ForeignKey(Meter, on_delete=models.PROTECT, related_name="reads", verbose_name="电能表")
-    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name="供电单位")
+    """One register read. The highest-volume table (a million customers: 1.5M rows a month), so its
+    foreign keys carry no database constraint and no single-column index: reads are written only by
+    services and bulk loaders that resolve the customer and meter first, the composite indexes below
+    lead with each key, and the ORM still applies PROTECT/SET_NULL (docs/billing.md, Decisions)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="meter_reads", verbose_name="客户",
+                                 db_index=False, db_constraint=False)
+    meter = models.ForeignKey(Meter, on_delete=models.PROTECT, related_name="reads", verbose_name="电能表",
+                              db_index=False, db_constraint=False)
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name="供电单位",
+                             db_index=False, db_constraint=False)
     read_at = models.DateTimeField("抄表时间")
     period = models.DateField("账期", help_text="账期月的1日", db_index=True)
     register = models.CharField("示数类型", max_length=10, choices=Register.choices, default=Register.TOTAL)
@@ -84,14 +92,16 @@ class MeterRead(models.Model):
     status = models.CharField("状态", max_length=10, choices=ReadStatus.choices, default=ReadStatus.VALID)
     rollover = models.BooleanField("示数翻转", default=False)
     exchange = models.BooleanField("换表", default=False)
-    batch = models.ForeignKey(ReadBatch, null=True, blank=True, on_delete=models.SET_NULL, verbose_name="批次")
+    batch = models.ForeignKey(ReadBatch, null=True, blank=True, on_delete=models.SET_NULL, verbose_name="批次",
+                              db_index=False, db_constraint=False)
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "抄表示数"
         indexes = [models.Index(fields=["meter", "register", "read_at"]),
                    models.Index(fields=["customer", "period"]),
-                   models.Index(fields=["unit", "period", "status"])]
+                   models.Index(fields=["unit", "period", "status"]),
+                   models.Index(fields=["batch"], condition=models.Q(batch__isnull=False), name="metering_read_batch")]
 
     def __str__(self):
         return f"{self.meter_id} {self.register} {self.value_kwh}"
