@@ -50,7 +50,7 @@ test: install assets translations browser spark
 	$(BIN)/python -m gridcare.devtools.testrun
 
 bench: install assets translations
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH)
 
 lock:
 	{ echo "# Exact versions installed by 'make' (pip install --no-deps -r requirements.lock)."; \

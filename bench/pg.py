@@ -61,7 +61,8 @@ def server_facts(url: str) -> dict:
         version = conn.execute("SHOW server_version").fetchone()[0]
         settings = {name: conn.execute(f"SHOW {name}").fetchone()[0] for name in REPORTED_SETTINGS}
         backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-    return {"version": version, "settings": settings, "postmaster_pid": _parent_pid(backend)}
+        postmaster = _parent_pid(backend)  # while the backend is still there
+    return {"version": version, "settings": settings, "postmaster_pid": postmaster}
 
 
 def _parent_pid(pid: int) -> int | None:
