@@ -77,3 +77,22 @@ def resolve(request, exc_id: int, payload: ResolveIn):
     exc = get_object_or_404(ReadException.objects.select_related("unit", "read"), pk=exc_id)
     services.do_resolve(request.user, exc, payload.resolution, payload.reason, payload.estimate_kwh)
     return {"id": exc.pk, "status": exc.status, "resolution": exc.resolution, "reason": exc.reason}
+
+
+@router.get("/schedule")
+def reading_schedule(request, period: str | None = None):
+    """The reading plan of a period (YYYY-MM, default last month): route, reader, reading date, meters."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    require(request.user, "metering.read")
+    if period:
+        try:
+            month = dt.date.fromisoformat(period[:7] + "-01")
+        except ValueError:
+            raise DomainError({"period": "账期格式应为 YYYY-MM"}) from None
+    else:
+        month = services.add_months(timezone.localdate().replace(day=1), -1)
+    qs = scoped(ReadingRoute.objects.select_related("reader", "unit").prefetch_related("transformer_areas"), request.user)
+    return [{**r, "reading_date": r["reading_date"].isoformat()} for r in services.schedule(qs[:500], month)]

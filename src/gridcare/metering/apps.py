@@ -7,4 +7,4 @@ class MeteringConfig(AppConfig):
     verbose_name = "抄表计量"
 
     def ready(self):
-        from . import importers  # noqa: F401 - registers `gridcare import reads`
+        from . import importers, tasks  # noqa: F401 - `gridcare import reads`; the missed-read sweep

@@ -55,6 +55,7 @@ class VeeConfig:
     max_consecutive_estimates: int
     disconnected_tolerance_kwh: Decimal
     interval: dict
+    missed_read_grace_days: int = 2
 
     @classmethod
     def from_dict(cls, d: dict) -> VeeConfig:
@@ -63,7 +64,8 @@ class VeeConfig:
                    dt.timedelta(minutes=int(d["future_tolerance_minutes"])), int(d["zero_consumption_min_days"]),
                    Decimal(u["high_factor"]), Decimal(u["low_factor"]), Decimal(u["min_expected_kwh"]),
                    Decimal(u["min_delta_kwh"]), Decimal(d["tou_tolerance_kwh"]), int(d["max_consecutive_estimates"]),
-                   Decimal(d["disconnected_tolerance_kwh"]), dict(d["interval"]))
+                   Decimal(d["disconnected_tolerance_kwh"]), dict(d["interval"]),
+                   int(d.get("missed_read_grace_days", 2)))
 
 
 @lru_cache(maxsize=1)
