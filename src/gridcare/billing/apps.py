@@ -7,4 +7,6 @@ class BillingConfig(AppConfig):
     verbose_name = "电费账务"
 
     def ready(self):
-        from . import tasks, timeline  # noqa: F401 - scheduled sweeps, bills and payments on the customer page
+        from . import hooks, tasks, timeline  # noqa: F401 - scheduled sweeps, bills and payments on the customer page
+
+        hooks.register()  # home-page card, the agent's call context

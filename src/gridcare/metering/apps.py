@@ -7,4 +7,6 @@ class MeteringConfig(AppConfig):
     verbose_name = "抄表计量"
 
     def ready(self):
-        from . import importers, tasks  # noqa: F401 - `gridcare import reads`; the missed-read sweep
+        from . import hooks, importers, tasks  # noqa: F401 - `gridcare import reads`; the missed-read sweep
+
+        hooks.register()  # the home-page card
