@@ -2,7 +2,8 @@
 
 Targets (issue 8): the bill run end to end (reads in, validation, bills written) < 60 s, reported beside the
 database's raw COPY of the same bill rows; interval validation of ~100,000,000 values (1M meters × 96 points)
-< 60 s on the 2-core machine (DuckDB over Parquet, the SQL of gridcare.metering.intervals).
+< 60 s on the 2-core machine (DuckDB over Parquet, the SQL of gridcare.metering.intervals; the Polars path of
+the same rules is timed beside it and must find the same).
 
 Bill run phases, against a scratch PostgreSQL database migrated by Django:
   setup (not timed): org units, one 台区, N customers, meters, billing accounts and last month's reads by COPY;
@@ -54,9 +55,20 @@ def _interval_bench(ctx, meters: int) -> dict:
         found = summary(table)
         ctx.log(f"intervals: validated in {took:.1f}s: {found}")
         ctx.detail("interval_findings", found)
+        # the same rules with Polars (the path `--engine polars` takes), same findings expected
+        from gridcare.metering.intervals import validate_polars
+
+        t0 = time.monotonic()
+        pol = validate_polars(str(path))
+        took_pl = time.monotonic() - t0
+        same = {"meter_days": pol.height, **{k: int(pol[k].sum()) for k in ("gap", "duplicate", "negative", "spike",
+                                                                            "bad_quality")}} == found
+        ctx.log(f"intervals: Polars validated in {took_pl:.1f}s, same findings: {same}")
+        ctx.detail("interval_polars_same_findings", same)
     return {"interval_values": {"value": values, "unit": "values"},
             "interval_validation_s": {"value": round(took, 2), "unit": "s", "target": "< 60"},
-            "interval_values_per_s": {"value": round(values / took), "unit": "values/s"}}
+            "interval_values_per_s": {"value": round(values / took), "unit": "values/s"},
+            "interval_validation_polars_s": {"value": round(took_pl, 2), "unit": "s"}}
 
 
 def _copy_frame(cur, table: str, columns: list[str], df) -> None:
