@@ -99,8 +99,7 @@ class MeterRead(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "抄表示数"
         indexes = [models.Index(fields=["meter", "register", "read_at"]),
-                   models.Index(fields=["customer", "period"]),
-                   models.Index(fields=["unit", "period", "status"]),
+                   models.Index(fields=["customer", "period"]),  # (unit, period, status): no query used it
                    models.Index(fields=["batch"], condition=models.Q(batch__isnull=False), name="metering_read_batch")]
 
     def __str__(self):
