@@ -25,6 +25,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -707,8 +708,8 @@ def run(ctx):
     settings = Settings(ctx.quick)
     ctx.detail("settings", settings.as_dict())
     figures = {}
-    workdir = Path(tempfile.mkdtemp(prefix="gridcare-bench-"))
-    ctx.log(f"logs in {workdir}")
+    workdir = Path(tempfile.mkdtemp(prefix="gridcare-bench-workorders-"))
+    ctx.log(f"logs in {workdir} (removed if the benchmark finishes)")
     with pg.scratch_database(ctx.log) as (url, source):
         facts = pg.server_facts(url)
         ctx.machine["postgresql"] = facts["version"]
@@ -752,4 +753,5 @@ def run(ctx):
             from django.db import connections
 
             connections.close_all()
+    shutil.rmtree(workdir, ignore_errors=True)  # server and setup logs are kept only when something broke
     return figures
