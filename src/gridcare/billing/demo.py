@@ -174,9 +174,9 @@ def build_billing(ctx):
             paid_bills.append((bill_ids[j], "0.00", "0.00"))
             continue
         due, start = b_due[j], add_months(b_period[j], 1).replace(day=10)
-        if prof == "cut":
+        if prof == "cut" and k >= last - 3:      # stopped paying four months ago, cut two months ago
             continue
-        if prof == "reconnected" and k <= last - 2:
+        if prof == "reconnected" and last - 3 <= k <= last - 2:
             recon_due.setdefault(int(b_idx[j]), []).append((bill_ids[j], amount, due))
             continue
         if prof == "notice" and k >= last - 1:

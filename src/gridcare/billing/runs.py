@@ -47,9 +47,14 @@ def query_frame(sql: str, schema: dict):
             buf.seek(0)
             return pl.read_csv(buf, has_header=False, new_columns=list(schema), schema_overrides=schema,
                                infer_schema=False)
-        cur.execute(sql)
-        rows = cur.fetchall()
-    # SQLite hands back dates/decimals as Python objects (Django's converters): text columns as str
+    connection.ensure_connection()
+    raw = connection.connection.cursor()  # the driver's own cursor: no per-value converters (dates stay text)
+    try:
+        raw.execute(sql)
+        rows = raw.fetchall()
+    finally:
+        raw.close()
+    # whatever the driver hands back for a text column (a date, a decimal) becomes str
     cols = list(zip(*rows)) if rows else [()] * len(schema)
     return pl.DataFrame({name: [None if v is None else str(v) for v in col] if dtype == pl.String else list(col)
                          for (name, dtype), col in zip(schema.items(), cols)}, schema=schema)
