@@ -1,0 +1,4 @@
+from gridcare.core.admin_tools import register_all
+
+register_all("metering", read_only=("TicketEvent", "OutageUpdate", "Delivery", "SmsMessage", "ComplaintFact", "StageFact",
+                              "OrderDaily"))
