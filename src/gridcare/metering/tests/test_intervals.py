@@ -159,3 +159,22 @@ def test_validate_intervals_command_stores_findings_once(world, tmp_path, engine
     again = run()
     assert again["stored"] == 0 and again["already_stored"] == 3 and ReadException.objects.count() == 3
     assert ReadException.objects.first().audit_entries().exists()
+
+
+def test_validate_intervals_cli_errors_in_chinese(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "GRIDCARE_VAR_DIR": str(tmp_path)}
+    gridcare = Path(sys.executable).parent / "gridcare"
+    missing = subprocess.run([str(gridcare), "metering", "validate-intervals", str(tmp_path / "none.parquet")],
+                             capture_output=True, text=True, env=env)
+    assert missing.returncode == 2 and "文件不存在" in missing.stderr and "Traceback" not in missing.stderr
+    (tmp_path / "bad.parquet").write_text("not parquet", encoding="utf-8")
+    bad = subprocess.run([str(gridcare), "metering", "validate-intervals", str(tmp_path / "bad.parquet"),
+                          "--engine", "polars", "--dry-run"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "无法校验" in bad.stderr and "Traceback" not in bad.stderr
+    engine = subprocess.run([str(gridcare), "metering", "validate-intervals", "x.parquet", "--engine", "hadoop"],
+                            capture_output=True, text=True, env=env)
+    assert engine.returncode == 2 and "参数" in engine.stderr

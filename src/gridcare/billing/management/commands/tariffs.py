@@ -16,7 +16,7 @@ from gridcare.billing import catalog
 from gridcare.billing.rules import TariffError, tariff_to_dict
 from gridcare.core.api_support import DomainError
 from gridcare.core.audit import audit_context
-from gridcare.core.command_support import ScriptCommand
+from gridcare.core.command_support import ScriptCommand, ScriptParser
 
 
 def _files(path: Path) -> list[Path]:
@@ -41,7 +41,7 @@ class Command(ScriptCommand):
     help = "电价方案的导入与导出（formats.md 电价格式）"
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True, parser_class=type(parser))
+        sub = parser.add_subparsers(dest="action", required=True, parser_class=ScriptParser)
         load = sub.add_parser("load", help="从文件或目录导入电价（YAML/JSON）")
         load.add_argument("path", help="电价文件或目录")
         load.add_argument("--replace", action="store_true", help="同一代码、同一生效日期的版本已存在时覆盖")

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from gridcare.core.audit import audit_context
-from gridcare.core.command_support import ScriptCommand
+from gridcare.core.command_support import ScriptCommand, ScriptParser
 from gridcare.metering import intervals
 
 
@@ -17,7 +17,7 @@ class Command(ScriptCommand):
     help = "抄表计量：曲线数据校验"
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True, parser_class=type(parser))
+        sub = parser.add_subparsers(dest="action", required=True, parser_class=ScriptParser)
         v = sub.add_parser("validate-intervals", help="校验 intervals.parquet 曲线数据并登记异常")
         v.add_argument("file", help="Parquet 文件（或 DuckDB/Spark 可读的通配路径）")
         v.add_argument("--engine", choices=["duckdb", "polars", "spark"], default="duckdb", help="计算引擎")
