@@ -9,10 +9,12 @@ import csv
 import datetime as dt
 import io
 import threading
+import time
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Count, Max
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils import timezone
 
 from .api_support import DomainError
@@ -54,21 +56,46 @@ def load_calendar(using=DEFAULT_DB_ALIAS) -> WorkCalendar:
     return WorkCalendar(years, [ScheduleDay(*row) for row in days if row[0].year in years])
 
 
-def current_calendar(using=DEFAULT_DB_ALIAS) -> WorkCalendar:
-    global _cached
-    key = (using, *_fingerprint(using))
+# A hot path that computes deadlines many times a second (the 95598 intake) may pass `max_age`: the
+# fingerprint is then checked at most once per `max_age` seconds per process, so a change made in another
+# process is used everywhere within that time. A change written in this process (post_save/post_delete of
+# either table, seeding, import) is seen at once, and for RECENT_WRITE_SECONDS afterwards the fingerprint
+# is checked on every call, so that a change rolled back is not kept either.
+RECENT_WRITE_SECONDS = 60.0
+_checked_at = float("-inf")
+_written_at = float("-inf")
+
+
+def current_calendar(using=DEFAULT_DB_ALIAS, max_age: float | None = None) -> WorkCalendar:
+    global _cached, _checked_at
+    now = time.monotonic()
     cached = _cached
+    if (max_age is not None and cached is not None and cached[0][0] == using and now - _checked_at < max_age
+            and now - _written_at > RECENT_WRITE_SECONDS):
+        return cached[1]
+    key = (using, *_fingerprint(using))
     if cached is not None and cached[0] == key:
+        _checked_at = now
         return cached[1]
     with _lock:
         calendar = load_calendar(using)
         _cached = (key, calendar)
+        _checked_at = now
     return calendar
 
 
-def clear_cache() -> None:
-    global _cached
+def clear_cache(**_kwargs) -> None:
+    """Forget the cached calendar (also connected to the calendar tables' post_save/post_delete and to
+    post_migrate, which seeds them)."""
+    global _cached, _written_at
     _cached = None
+    _written_at = time.monotonic()
+
+
+for _signal in (post_save, post_delete):
+    for _model in ("core.CalendarYear", "core.CalendarDay"):
+        _signal.connect(clear_cache, sender=_model, dispatch_uid=f"gridcare.core.calendar_cache.{_model}.{_signal is post_save}")
+post_migrate.connect(clear_cache, dispatch_uid="gridcare.core.calendar_cache.migrate")
 
 
 # --- seeding from the chinese-calendar package -----------------------------------------------------
@@ -117,6 +144,7 @@ def seed_calendar(refresh: bool = False, using=DEFAULT_DB_ALIAS, year_model=None
         day_model.objects.using(using).bulk_create(
             [day_model(calendar_year=rows[year], date=d.date, is_workday=d.is_workday, name=d.name)
              for year, days in sorted(replace_days.items()) for d in days], batch_size=1000)
+    clear_cache()
     return result
 
 
@@ -254,4 +282,5 @@ def import_schedule(schedule: dict[int, list[ScheduleDay]], source: str = ADMIN_
         created = CalendarDay.objects.using(using).bulk_create(new_days, batch_size=1000)
         if created and created[0].pk is not None:
             record_bulk(created, note=f"导入{_years_text(result.added + result.replaced)}年节假日安排")
+    clear_cache()
     return result

@@ -201,7 +201,13 @@ def create_order(request, payload: OrderIn, idempotency_key: str | None = Header
     """Take an order. Send an `Idempotency-Key` header so that a retried request returns the order
     the first one created (200) instead of a second order."""
     order, created = services.do_create_order(request.user, payload.dict(), idempotency_key=idempotency_key)
-    return Status(201 if created else 200, OrderOut.of(services.get_order(request.user, order.order_no)))
+    if created:
+        # answered from the order just saved (its customer, unit and 台区 were loaded by the intake
+        # checks): the same permission and scope checks as get_order, without reading the row back
+        order = services.viewable(request.user, order)
+    else:
+        order = services.get_order(request.user, order.order_no)
+    return Status(201 if created else 200, OrderOut.of(order))
 
 
 @router.get("/", response=list[OrderOut])

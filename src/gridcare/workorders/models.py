@@ -19,20 +19,22 @@ class WorkOrder(AuditedModel):
 
     audit_exclude = ("stage_warn_at",)
 
-    order_no = models.CharField("工单编号", max_length=32, unique=True)
+    order_no = models.CharField("工单编号", max_length=32)  # unique: Meta.constraints
     order_type = models.CharField("业务类型", max_length=20, choices=order_type_choices())
     channel = models.CharField("受理渠道", max_length=10, choices=Channel.choices, default=Channel.HOTLINE)
     category_l1 = models.CharField("投诉一级分类", max_length=30, blank=True, choices=category_l1_choices())
     category_l2 = models.CharField("投诉二级分类", max_length=30, blank=True, choices=category_l2_choices())
     fault_kind = models.CharField("故障类型", max_length=30, blank=True, choices=fault_kind_choices())
+    # no single-column index on customer, unit, transformer_area: the composite indexes below lead with them
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="work_orders",
-                                 verbose_name="客户")
+                                 verbose_name="客户", db_index=False)
     caller_name = models.CharField("来电人", max_length=50, blank=True)
-    caller_phone = models.CharField("来电号码", max_length=20, blank=True, db_index=True)
+    caller_phone = models.CharField("来电号码", max_length=20, blank=True)  # index: Meta.indexes
     area_kind = models.CharField("区域类型", max_length=10, choices=area_kind_choices())
-    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="work_orders", verbose_name="责任单位")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="work_orders", verbose_name="责任单位",
+                             db_index=False)
     transformer_area = models.ForeignKey(TransformerArea, null=True, blank=True, on_delete=models.PROTECT,
-                                         related_name="work_orders", verbose_name="台区")
+                                         related_name="work_orders", verbose_name="台区", db_index=False)
     text = models.TextField("受理内容")
     reply = models.TextField("回单内容", blank=True)
     stage = models.CharField("当前环节", max_length=20, default="accepted",
@@ -58,7 +60,7 @@ class WorkOrder(AuditedModel):
     satisfaction = models.CharField("满意度", max_length=15, blank=True, choices=Satisfaction.choices)
     visit_count = models.PositiveSmallIntegerField("回访次数", default=0)
     quality_flags = models.JSONField("质检问题", default=list, blank=True)
-    idempotency_key = models.CharField(max_length=80, unique=True, null=True, blank=True)
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True)  # unique: Meta.constraints
     closed_at = models.DateTimeField("归档时间", null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name="受理人")
@@ -66,7 +68,19 @@ class WorkOrder(AuditedModel):
     class Meta:
         verbose_name = verbose_name_plural = "工单"
         ordering = ["-accepted_at"]
+        # Unique constraints and plain indexes declared here rather than with unique=True/db_index=True on
+        # the fields: on PostgreSQL those also build a varchar_pattern_ops "_like" index per field for
+        # LIKE queries, which no query on these columns makes, and every intake would maintain them.
+        constraints = [
+            models.UniqueConstraint(fields=["order_no"], name="wo_order_no_uniq"),
+            models.UniqueConstraint(fields=["idempotency_key"], name="wo_idempotency_key_uniq"),
+        ]
         indexes = [
+            models.Index(fields=["caller_phone"], name="wo_caller_phone"),
+            # the feeder-fault grouping (outages.services.check_feeder_fault) counts fault calls taken
+            # without a 台区 at their customer's; only those few rows are in this index
+            models.Index(fields=["accepted_at"], name="wo_fault_no_taiqu",
+                         condition=models.Q(order_type="fault_repair", transformer_area__isnull=True)),
             # stage_due_at in the key too: "near breach" (warned, not yet due) is then counted from the
             # index alone, without visiting a heap page per order
             models.Index(fields=["unit", "stage_warn_at", "stage_due_at"], name="wo_unit_warn"),

@@ -2,6 +2,7 @@
 scope, writes a StageEvent (the history every clock and report derives from), recomputes the stored
 deadline, and sends notifications after commit."""
 import secrets
+import time
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
@@ -14,7 +15,7 @@ from gridcare.accounts.models import OrgUnit, User
 from gridcare.accounts.permissions import can, in_scope, require, scoped
 from gridcare.core.api_support import Conflict, DomainError
 from gridcare.core.taxonomy import category_parent, taxonomy
-from gridcare.core.workcalendar import get_calendar
+from gridcare.core.calendar_services import current_calendar
 from gridcare.customers.models import Customer
 from gridcare.grid.models import TransformerArea
 from gridcare.intelligence import hooks as intelligence_hooks
@@ -27,10 +28,38 @@ from .workflow import ENTER_CAPABILITY, STAGE_LABELS, workflow
 
 
 # ---------------------------------------------------------------- rules as data
+# Every intake reads the rules (the SLA warning fraction; complaints the 12398 and repeat rules), and
+# they change a few times a year, so each process keeps the enabled ones for RULES_MAX_AGE seconds: a
+# change made in another process (the admin) is in force everywhere within that time. A change saved or
+# deleted in this process (post_save/post_delete, and the post_migrate seeding) clears the copy at once,
+# and for RECENT_WRITE_SECONDS afterwards the table is read on every call, so that a change rolled back
+# (a failed admin save, a test) is not kept in the copy either.
+RULES_MAX_AGE = 5.0
+RECENT_WRITE_SECONDS = 60.0
+_rules_cache: tuple[float, dict] | None = None
+_rules_written_at = float("-inf")
+
+
+def _enabled_rules() -> dict:
+    global _rules_cache
+    now = time.monotonic()
+    cached = _rules_cache
+    if cached is not None and now - cached[0] < RULES_MAX_AGE and now - _rules_written_at > RECENT_WRITE_SECONDS:
+        return cached[1]
+    rules_by_code = dict(EscalationRule.objects.filter(enabled=True).values_list("code", "params"))
+    _rules_cache = (now, rules_by_code)
+    return rules_by_code
+
+
+def rules_changed(**_kwargs):
+    """Forget the cached escalation rules (connected to EscalationRule's post_save/post_delete)."""
+    global _rules_cache, _rules_written_at
+    _rules_cache, _rules_written_at = None, time.monotonic()
+
+
 def rule(code: str) -> dict | None:
     """An enabled escalation rule's parameters (None when disabled or absent)."""
-    row = EscalationRule.objects.filter(code=code, enabled=True).only("params").first()
-    return row.params if row else None
+    return _enabled_rules().get(code)
 
 
 def warning_fraction() -> float:
@@ -39,6 +68,11 @@ def warning_fraction() -> float:
 
 
 # ---------------------------------------------------------------- clocks
+# The working-day calendar's change check is done at most this often per process on the order paths
+# (core.calendar_services.current_calendar); a change made in this process is seen at once.
+CALENDAR_MAX_AGE = 5.0
+
+
 def paused_spans(order, since):
     """Suspend/resume pairs from the history (an open suspension runs to 'now')."""
     spans, start = [], None
@@ -67,7 +101,7 @@ def recompute_deadline(order, now=None):
     key, start_ref = spec
     start = order.accepted_at if start_ref == "accepted" else order.stage_entered_at
     limit = clock.limit_for(order.order_type, key, order.area_kind)
-    cal = get_calendar()
+    cal = current_calendar(max_age=CALENDAR_MAX_AGE)
     spans = paused_spans(order, start) if (key in wf.pausable and order.pk) else []
     if spans:
         now = now or timezone.now()
@@ -97,13 +131,14 @@ def new_order_no(at) -> str:
 
 
 def _unit_head(unit):
-    """The head of the unit, or of the nearest ancestor that has one."""
-    node = unit
-    while node is not None:
-        if node.head_id:
-            return node.head
-        node = node.parent
-    return None
+    """The head of the unit, or of the nearest ancestor that has one (one query for the whole chain:
+    the unit's path holds its ancestors' codes)."""
+    if unit.head_id:
+        return unit.head
+    codes = unit.path.strip("/").split("/")[:-1]
+    nearest = (OrgUnit.objects.filter(code__in=codes, head__isnull=False).select_related("head")
+               .order_by("-path").first()) if codes else None
+    return nearest.head if nearest else None
 
 
 def _leaders(unit):
@@ -122,7 +157,12 @@ def get_order(user, order_no, for_update=False) -> WorkOrder:
     qs = WorkOrder.objects.select_related("unit", "customer", "transformer_area", "assignee")
     if for_update:
         qs = qs.select_for_update(of=("self",)) if _supports_of() else qs.select_for_update()
-    order = get_object_or_404(qs, order_no=order_no)
+    return viewable(user, get_object_or_404(qs, order_no=order_no))
+
+
+def viewable(user, order) -> WorkOrder:
+    """The order, if the user may see it (role and unit scope); PermissionDenied otherwise."""
+    require(user, "workorder.view")
     if not in_scope(user, order.unit):
         raise PermissionDenied("该工单不属于您所在单位的管辖范围")
     return order

@@ -1,0 +1,157 @@
+"""What keeps the 95598 intake cheap, and that it stays correct: the create answer built from the saved
+order, the per-process copies of the escalation rules and the calendar check, the feeder-fault grouping
+restricted to the feeder, and the statements an intake costs."""
+from datetime import datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from gridcare.outages.models import FeederFaultAlert
+from gridcare.testing import ApiClient
+from gridcare.workorders import services
+from gridcare.workorders.models import EscalationRule, StageEvent, WorkOrder
+
+COMPLAINT = {"order_type": "complaint", "category_l2": "frequent_outage", "account_no": "3100000001",
+             "text": "客户反映近两个月经常停电，要求解决"}
+FAULT = {"order_type": "fault_repair", "fault_kind": "single_no_power", "text": "家里没电了"}
+
+
+def _statements(captured):
+    return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+
+
+@pytest.fixture
+def settled(monkeypatch):
+    """The caches as in a server that has seen no rule or calendar change for a while."""
+    from gridcare.core import calendar_services
+
+    monkeypatch.setattr(services, "_rules_cache", None)
+    monkeypatch.setattr(services, "_rules_written_at", float("-inf"))
+    monkeypatch.setattr(calendar_services, "_cached", None)
+    monkeypatch.setattr(calendar_services, "_written_at", float("-inf"))
+
+
+@pytest.mark.parametrize("body", [COMPLAINT, {**FAULT, "account_no": "3100000001"},
+                                  {"order_type": "inquiry", "account_no": "3100000101", "text": "咨询电价",
+                                   "close_now": True, "reply": "已答复"}])
+def test_create_answer_is_the_stored_order(world, body):
+    agent = ApiClient(world.agent)
+    created = agent.post("/api/workorders/", body, headers={"Idempotency-Key": f"k-{body['order_type']}"})
+    assert created.status_code == 201, created.content
+    stored = agent.get(f"/api/workorders/{created.json()['order_no']}")
+    assert stored.status_code == 200
+    a, b = created.json(), stored.json()
+    assert set(a) == set(b)
+    for key in a:
+        if key.endswith("_at") and a[key] is not None:  # the same instant (the offset may be written differently)
+            assert datetime.fromisoformat(a[key]) == datetime.fromisoformat(b[key]), key
+        else:
+            assert a[key] == b[key], key
+    # the replay answers from the database, 200, the same order
+    again = agent.post("/api/workorders/", body, headers={"Idempotency-Key": f"k-{body['order_type']}"})
+    assert again.status_code == 200 and again.json()["order_no"] == a["order_no"]
+
+
+def test_create_still_needs_the_view_capability(world, monkeypatch):
+    from django.core.exceptions import PermissionDenied
+
+    def refuse(user, cap, unit=None):
+        if cap == "workorder.view":
+            raise PermissionDenied("无权查看工单")
+
+    monkeypatch.setattr(services, "require", refuse)
+    resp = ApiClient(world.agent).post("/api/workorders/", COMPLAINT)
+    assert resp.status_code == 403
+
+
+def test_intake_statements_with_settled_caches(world, settled):
+    agent = ApiClient(world.agent)
+    agent.post("/api/workorders/", {"order_type": "service_request", "account_no": "3100000002", "text": "预热"})
+    with CaptureQueriesContext(connection) as captured:
+        resp = agent.post("/api/workorders/", {"order_type": "service_request", "account_no": "3100000002",
+                                               "text": "申请新装"}, headers={"Idempotency-Key": "n-1"})
+    assert resp.status_code == 201
+    sql = _statements(captured)
+    # token, idempotency check, customer (+unit, 台区), INSERT order, audit row, create event, task enqueue;
+    # no rule, calendar or read-back query
+    assert len(sql) == 7, "\n".join(sql)
+    assert not any("escalationrule" in s or "calendar" in s for s in sql)
+    assert resp.json()["stage_due_at"]
+
+
+def test_rule_change_in_this_process_is_used_at_once(world, settled):
+    agent = ApiClient(world.agent)
+    first = agent.post("/api/workorders/", COMPLAINT).json()
+    second = agent.post("/api/workorders/", COMPLAINT).json()
+    assert first["escalation"] == 0 and second["escalation"] == 2  # repeat complaint (cached rule)
+    rule = EscalationRule.objects.get(code="repeat_complaint")
+    rule.enabled = False
+    rule.save()
+    third = agent.post("/api/workorders/", COMPLAINT).json()
+    assert third["escalation"] == 0
+    assert services.rule("repeat_complaint") is None
+
+
+def test_rule_change_elsewhere_is_used_within_the_max_age(world, settled, monkeypatch):
+    import time
+
+    assert services.rule("repeat_complaint") is not None
+    EscalationRule.objects.filter(code="repeat_complaint").update(enabled=False)  # no signal: another process
+    assert services.rule("repeat_complaint") is not None  # the copy, until it is RULES_MAX_AGE old
+    later = time.monotonic() + services.RULES_MAX_AGE + 0.1
+    monkeypatch.setattr(services.time, "monotonic", lambda: later)
+    assert services.rule("repeat_complaint") is None
+
+
+def test_calendar_change_in_this_process_moves_the_deadline_at_once(world, settled):
+    from gridcare.core.models import CalendarDay, CalendarYear
+
+    agent = ApiClient(world.agent)
+    body = {"order_type": "service_request", "account_no": "3100000002", "text": "申请新装"}
+    before = agent.post("/api/workorders/", body).json()
+    due = datetime.fromisoformat(before["stage_due_at"])
+    # the next three working days become holidays: the deadline moves out
+    days, d = [], timezone.localdate()
+    while len(days) < 3:
+        d += timedelta(days=1)
+        if d.weekday() < 5:
+            days.append(d)
+    for day in days:
+        year = CalendarYear.objects.get(year=day.year)
+        CalendarDay.objects.update_or_create(calendar_year=year, date=day,
+                                             defaults={"is_workday": False, "name": "临时放假（测试）"})
+    after = agent.post("/api/workorders/", body).json()
+    assert datetime.fromisoformat(after["stage_due_at"]) > due
+
+
+def _grid_customer(world, account_no, taiqu):
+    from gridcare.customers.models import Customer
+
+    return Customer.objects.create(account_no=account_no, name="王五", customer_class="residential",
+                                   unit=taiqu.unit, transformer_area=taiqu, area_kind="urban",
+                                   phone="13900000999")
+
+
+def test_feeder_fault_counts_only_the_feeders_calls(world):
+    agent = ApiClient(world.agent)
+    # two calls on the other feeder (TQ0101) do not count for F001
+    agent.post("/api/workorders/", {**FAULT, "account_no": "3100000101"})
+    agent.post("/api/workorders/", {**FAULT, "account_no": "3100000101"})
+    agent.post("/api/workorders/", {**FAULT, "account_no": "3100000001"})   # TQ0001
+    agent.post("/api/workorders/", {**FAULT, "account_no": "3100000002"})   # TQ0002
+    assert not FeederFaultAlert.objects.filter(feeder=world.feeder1).exists()
+    # a call without a 台区 of its own counts at its customer's 台区 (TQ0002 on F001)
+    cust = _grid_customer(world, "3100000009", world.taiqu_a2)
+    order = WorkOrder.objects.filter(customer=world.cust_a).first()
+    late = WorkOrder(order_no="X000000000000001", order_type="fault_repair", fault_kind="single_no_power",
+                     customer=cust, area_kind="urban", unit=order.unit, transformer_area=None, text="没电",
+                     accepted_at=timezone.now(), stage_entered_at=timezone.now())
+    late.save()  # post_save: the outages hook groups it
+    alert = FeederFaultAlert.objects.get(feeder=world.feeder1)
+    assert alert.calls == 3 and alert.taiqu_count == 2
+    assert set(alert.order_nos) == set(WorkOrder.objects.filter(
+        transformer_area__feeder=world.feeder1).values_list("order_no", flat=True)) | {"X000000000000001"}
+    assert not FeederFaultAlert.objects.filter(feeder=world.feeder2).exists()
+    assert StageEvent.objects.filter(kind="create").count() == 4
