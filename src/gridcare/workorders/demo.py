@@ -31,6 +31,13 @@ How the calibration is reproduced:
   `repeat_of` and LINK events; a complaint's second call while it is open escalates it to the unit's
   leadership, a second complaint within 60 days goes to the unit's head, as the escalation rules say.
   Besides, 1.4 % of customers are frequent callers who get 12 % of the orders.
+* Complaints that follow an earlier call (`_follow_ups`): 30 % of the complaints that are not second
+  calls are lodged by a customer who called about something else in the 30 days before, four times
+  likelier one whose call was a repeat call (not resolved the first time) and three times likelier one
+  whose 台区 had 区域停电 calls on two days of the last 60 (a repeat outage). Only the complainant
+  changes, so the shares, areas and hours above are untouched. This is a plausible mechanism written by
+  hand, not a calibrated figure (calibration.md has none); the complaint-risk evaluation
+  (intelligence/evaluation.py) measures against it and says so.
 * Stage durations are drawn against each stage's own deadline (time-limits.yaml through the clock
   functions and the working-day calendar): a share is late, the rest on time. 联系客户 (contact, 1
   working day) is late for 18 % of complaints; every other stage of every type for 3–9 %, so contact is
@@ -51,6 +58,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from itertools import accumulate
@@ -115,6 +123,10 @@ CHANNELS = {
 HOT_SHARE = 0.12
 FREQUENT_CALLERS = 0.014
 FREQUENT_SHARE = 0.12
+# Complaints that follow an earlier call of the same customer about something else which went badly (see
+# _follow_ups): a share, a look-back and how much likelier an unresolved call or a repeat outage makes it.
+FOLLOW_UP_SHARE, FOLLOW_UP_DAYS = 0.30, 30
+FOLLOW_UP_WEIGHT = {"unresolved": 4.0, "repeat_outage": 3.0, "other": 1.0}
 REPEAT_RATE = {"complaint": 0.12, "fault_repair": 0.06, "opinion": 0.05, "service_request": 0.04, "inquiry": 0.03}
 NO_CUSTOMER = {"report": 0.6, "suggestion": 0.3, "inquiry": 0.12, "opinion": 0.1, "praise": 0.05,
                "safety_hazard": 0.4, "new_connection": 0.7, "ev_charger": 0.2}
@@ -348,6 +360,7 @@ def _plan(world, n_total, rng, cal):
     _times(world, orders, rng, cal)
     _places(world, orders, rng)
     _repeats(world, orders, rng)
+    _follow_ups(world, orders, rng)
     for o in orders:
         table = CHANNELS.get(o.type, CHANNELS["other"])
         o.channel = _pick(rng, table)
@@ -493,6 +506,53 @@ def _repeats(world, orders, rng):
             j.set_customer(i.customer)
             j.repeat_of = i
             i.repeats += 1
+
+
+def _follow_ups(world, orders, rng):
+    """Complaints that follow an earlier call: FOLLOW_UP_SHARE of the complaints (not second calls) are
+    lodged by a customer who called about something else in the FOLLOW_UP_DAYS before, preferably one
+    whose call was not resolved (they had to call again: a repeat call) or whose 台区 had a repeat
+    outage (区域停电 calls on two different days in the 60 days before). Only who complains changes:
+    category, area (the caller is of the complaint's area), hour and day stay as allotted, and a
+    clustered complaint stays on its 台区 (the caller must be of that 台区, and not one who already
+    complained there that month). Without this pass complaints were independent of earlier calls."""
+    calls = sorted((o for o in orders if o.type != "complaint" and o.customer is not None), key=lambda o: o.at)
+    times = [o.at for o in calls]
+    outages = defaultdict(list)
+    for o in orders:
+        if o.type == "fault_repair" and o.code == "area_no_power" and o.taiqu is not None:
+            outages[o.taiqu].append(o.at)
+    for v in outages.values():
+        v.sort()
+
+    def repeat_outage(taiqu, at):
+        lo = bisect_left(outages[taiqu], at - timedelta(days=60))
+        return len({t.date() for t in outages[taiqu][lo:bisect_left(outages[taiqu], at)]}) >= 2
+
+    complaints = sorted((o for o in orders if o.type == "complaint"), key=lambda o: o.at)
+    complained = defaultdict(set)  # (台区, month) -> customers who complained there
+    for o in complaints:
+        complained[(o.taiqu, world.month_index(o.at))].add(o.customer.pk)
+    for o in complaints:
+        if o.repeat_of is not None or o.repeats or rng.random() >= FOLLOW_UP_SHARE:
+            continue
+        month = world.month_index(o.at)
+        lo, hi = bisect_left(times, o.at - timedelta(days=FOLLOW_UP_DAYS)), bisect_left(times, o.at)
+        taken = complained[(o.taiqu, month)]
+        if o.code in CLUSTERED:
+            candidates = [c for c in calls[lo:hi]
+                          if c.taiqu == o.taiqu and c.area == o.area and c.customer.pk not in taken]
+        else:
+            candidates = [c for c in calls[lo:hi] if c.area == o.area]
+        if not candidates:
+            continue
+        weights = [FOLLOW_UP_WEIGHT["unresolved"] if c.repeat_of is not None or c.repeats
+                   else FOLLOW_UP_WEIGHT["repeat_outage"] if repeat_outage(c.taiqu, c.at)
+                   else FOLLOW_UP_WEIGHT["other"] for c in candidates]
+        c = rng.choices(candidates, weights=weights)[0]
+        taken.discard(o.customer.pk)
+        o.set_customer(c.customer)
+        complained[(o.taiqu, month)].add(o.customer.pk)
 
 
 # --------------------------------------------------------------------------------------------------
