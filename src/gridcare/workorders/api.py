@@ -166,6 +166,7 @@ class CustomerContext(Schema):
     open_orders: list[ContextOrder]
     recent_orders: list[ContextOrder]
     outages: list[dict]
+    billing: dict | None = None
 
 
 class UnitSla(Schema):
@@ -249,7 +250,8 @@ def lookup_caller(request, q: str):
                     "area_kind": c.area_kind, "unit_code": c.unit.code, "taiqu_code": c.transformer_area.code,
                     "critical": c.critical, "sensitive": ctx["sensitive"], "sensitive_reason": ctx["sensitive_reason"],
                     "open_orders": [_ctx_order(o) for o in ctx["open_orders"]],
-                    "recent_orders": [_ctx_order(o) for o in ctx["recent_orders"]], "outages": ctx["outages"]})
+                    "recent_orders": [_ctx_order(o) for o in ctx["recent_orders"]], "outages": ctx["outages"],
+                    "billing": ctx.get("billing")})
     return out
 
 
