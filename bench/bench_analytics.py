@@ -30,6 +30,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from . import pg
+from .gridcare_env import run_gridcare as _gridcare, setup_django as _setup_django
 
 TIMEOUT = 25 * 60
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,19 +49,8 @@ def _env_int(name, default):
     return int(os.environ.get(name, default))
 
 
-def _gridcare(args, env, log_path, timeout=900):
-    with open(log_path, "ab") as log:
-        subprocess.run([str(BIN / "gridcare"), *args], env=env, stdout=log, stderr=subprocess.STDOUT, check=True,
-                       timeout=timeout, cwd=ROOT)
 
 
-def _setup_django(url: str):
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "gridcare.settings"
-    os.environ["GRIDCARE_DEBUG"] = "0"
-    import django
-
-    django.setup()
 
 
 def _weights_table(conn, name, rows):
@@ -280,9 +270,9 @@ def run(ctx):
         ctx.detail("postgresql", {"source": source, **{k: v for k, v in facts.items() if k != "postmaster_pid"}})
         env = dict(os.environ, DATABASE_URL=url, GRIDCARE_DEBUG="0", GRIDCARE_VAR_DIR=str(workdir / "var"))
         t0 = time.monotonic()
-        _gridcare(["migrate", "--noinput", "-v", "0"], env, workdir / "setup.log")
+        _gridcare(["migrate", "--noinput", "-v", "0"], env, workdir / "setup.log", timeout=900)
         _gridcare(["demo-data", "--customers", str(customers), "--only", "org,grid,customers"], env,
-                  workdir / "setup.log")
+                  workdir / "setup.log", timeout=900)
         ctx.log(f"migrated, org/grid/{customers:,} customers in {time.monotonic() - t0:.0f} s")
         os.environ["GRIDCARE_VAR_DIR"] = env["GRIDCARE_VAR_DIR"]
         _setup_django(url)

@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import loadgen, pg
+from .gridcare_env import free_port as _free_port
 
 TIMEOUT = 15 * 60
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,10 +46,6 @@ def _gridcare(args, env, log):
                        cwd=ROOT, timeout=900)
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager

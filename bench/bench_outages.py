@@ -32,25 +32,15 @@ from datetime import timedelta
 from pathlib import Path
 
 from . import pg
+from .gridcare_env import run_gridcare as _gridcare, setup_django as _setup_django
 
 TIMEOUT = 15 * 60
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
-def _gridcare(args, env, log_path, timeout=600):
-    with open(log_path, "ab") as log:
-        subprocess.run([str(BIN / "gridcare"), *args], env=env, stdout=log, stderr=subprocess.STDOUT, check=True,
-                       timeout=timeout, cwd=ROOT)
 
 
-def _setup_django(url: str):
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "gridcare.settings"
-    os.environ["GRIDCARE_DEBUG"] = "0"
-    import django
-
-    django.setup()
 
 
 def load_grid(ctx, small: int, big: int, per_tq: int = 200) -> dict:

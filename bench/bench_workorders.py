@@ -42,6 +42,9 @@ from pathlib import Path
 import psycopg
 
 from . import loadgen, pg, sysinfo
+from .gridcare_env import free_port as _free_port
+from .gridcare_env import run_gridcare as _gridcare
+from .gridcare_env import setup_django as _setup_django
 
 TIMEOUT = 25 * 60  # seconds; the runner kills the benchmark after this
 
@@ -172,25 +175,10 @@ def make_intakes(n: int, accounts: list[str], taiqu: list[str], tokens: list[str
 
 
 # ------------------------------------------------------------------ Django, server
-def _gridcare(args, env, log_path, timeout=600):
-    with open(log_path, "ab") as log:
-        subprocess.run([str(BIN / "gridcare"), *args], env=env, stdout=log, stderr=subprocess.STDOUT, check=True,
-                       timeout=timeout, cwd=ROOT)
 
 
-def _setup_django(url: str):
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "gridcare.settings"
-    os.environ["GRIDCARE_DEBUG"] = "0"
-    import django
-
-    django.setup()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
