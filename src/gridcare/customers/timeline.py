@@ -1,15 +1,17 @@
 """The customer timeline: every domain contributes entries (audit, orders, outages, bills…)."""
+from django.core.exceptions import FieldDoesNotExist
+
 from .models import Customer
 
 TIMELINE_SOURCES = []
 
 
-def _has_field(attname):
+def _field_label(attname: str) -> str:
+    """The Chinese name of a customer field from its audit key (`transformer_area_id` → 台区)."""
     try:
-        Customer._meta.get_field(attname.removesuffix("_id"))
-        return True
-    except Exception:  # noqa: BLE001 - FieldDoesNotExist
-        return False
+        return str(Customer._meta.get_field(attname.removesuffix("_id")).verbose_name)
+    except FieldDoesNotExist:
+        return attname
 
 
 def register(fn):
@@ -32,8 +34,7 @@ def _audit_entries(customer, limit):
     for log in customer.audit_entries()[:limit]:
         who = log.actor_username or {"demo": "演示数据", "import": "批量导入"}.get(log.source, log.source)
         if log.action == "update":
-            fields = "、".join(str(Customer._meta.get_field(k.removesuffix("_id")).verbose_name) if _has_field(k) else k
-                              for k in log.changes if not k.startswith("_"))
+            fields = "、".join(_field_label(k) for k in log.changes if not k.startswith("_"))
             detail = f"{who}：修改 {fields}"
         else:
             detail = who
