@@ -116,7 +116,9 @@ def _bill(request, bill_no) -> Bill:
 
 @router.get("/bills/{bill_no}")
 def get_bill(request, bill_no: str):
-    return bill_out(_bill(request, bill_no))
+    """One bill with the reminders sent for it and their delivery status."""
+    b = _bill(request, bill_no)
+    return {**bill_out(b), "reminders": services.reminders_of(b)}
 
 
 class ReasonIn(Schema):

@@ -152,6 +152,11 @@ class Channel(models.TextChoices):
     WECHAT = "wechat", "微信支付"
     UNIONPAY = "unionpay", "银联/云闪付"
     APP = "app", "网上国网App"
+    PREPAID = "prepaid", "预存电费抵扣"  # internal: a prepaid (费控) account's balance settles its bill
+
+
+# what customers choose (the channel-mix report and the payment API); `prepaid` is written by the bill run
+CUSTOMER_CHANNELS = [c for c in Channel.values if c != Channel.PREPAID]
 
 
 class Payment(AuditedModel):
@@ -181,17 +186,32 @@ class Allocation(models.Model):
     late_charge = models.DecimalField("违约金(元)", default=Decimal("0.00"), **MONEY)
 
 
+REMINDER_KINDS = {"before_due": "到期前提醒", "after_due": "逾期催缴"}
+
+
 class Reminder(models.Model):
-    """催费提醒 by SMS / WeChat, once per bill, kind and channel (sweeps may run twice)."""
+    """催费提醒: one per bill and kind (`before_due`, `after_due_<days>`), sent through the outbound
+    delivery layer (notifications.delivery: one OutboundEvent keyed `billing-reminder:<bill>:<kind>`, one
+    Delivery choosing SMS/WeChat/e-mail from the customer's preferences). `channel` is the channel the
+    delivery chose (`none` when the customer is unreachable); the delivery row holds the send status."""
 
     bill = models.ForeignKey(Bill, on_delete=models.CASCADE, related_name="reminders")
-    kind = models.CharField("类型", max_length=12, choices=[("before_due", "到期前提醒"), ("after_due", "逾期催缴")])
-    channel = models.CharField("渠道", max_length=10, choices=[("sms", "短信"), ("wechat", "微信")])
+    kind = models.CharField("类型", max_length=16)
+    channel = models.CharField("渠道", max_length=10)
     text = models.CharField("内容", max_length=300)
-    sent_at = models.DateTimeField("发送时间")
+    sent_at = models.DateTimeField("发出时间")
+    event = models.ForeignKey("notifications.OutboundEvent", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name="外发消息", db_constraint=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["bill", "kind", "channel"], name="billing_reminder_once")]
+        constraints = [models.UniqueConstraint(fields=["bill", "kind"], name="billing_reminder_once_per_kind")]
+
+    @property
+    def kind_label(self) -> str:
+        base, _, days = self.kind.partition("_due_")
+        if days:
+            return f"逾期{days}天催缴"
+        return REMINDER_KINDS.get(self.kind, self.kind)
 
 
 class CutStatus(models.TextChoices):

@@ -205,6 +205,10 @@ def execute_run(run: BillRun, chunk: int = 250_000, timings: dict | None = None)
 
     write_bills(rows, chunk=chunk, progress=progress)
     lap("write")
+    from .services import settle_prepaid
+
+    settle_prepaid(Bill.objects.filter(run_id=run.pk))  # 费控: paid from the balance at issue time
+    lap("prepaid")
     amount = Decimal(int(good["amount_fen"].sum() or 0)) / 100
     run.refresh_from_db()
     run.status, run.done, run.finished_at = RunStatus.DONE, frame.height, timezone.now()

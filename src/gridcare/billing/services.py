@@ -23,8 +23,8 @@ from gridcare.core.audit import write_log
 from gridcare.customers.models import Customer
 
 from . import catalog
-from .models import (AccountStatus, Allocation, Bill, BillingAccount, BillRun, BillStatus, CutStatus, Disconnection,
-                     InvoiceRequest, InvoiceStatus, Payment, Reminder, RunStatus, Tariff)
+from .models import (CUSTOMER_CHANNELS, AccountStatus, Allocation, Bill, BillingAccount, BillRun, BillStatus, Channel,
+                     CutStatus, Disconnection, InvoiceRequest, InvoiceStatus, Payment, Reminder, RunStatus, Tariff)
 from .rules import (CutLimits, TariffError, check_payment_amount, compute_bill, cut_violations, late_charge,
                     overlaps, parse_tariff, reconnect_state, tariff_to_dict, tier_kwh)
 
@@ -173,10 +173,15 @@ def do_rebill(user, bill: Bill, usage: dict, reason: str) -> Bill:
             lines=[line.as_json() for line in result.lines], rebill_of=bill, paid=min(paid, result.total),
             note=f"更正：{reason}"[:300], issued_at=timezone.now())
         if paid > result.total:  # overpaid by the correction: the difference goes to the prepaid balance
-            BillingAccount.objects.filter(customer=bill.customer).update(balance=F("balance") + paid - result.total)
+            acc = account_for(bill.customer)
+            acc.balance += paid - result.total
+            _rearm(acc)
+            acc.save()
         if new.paid >= new.amount:
             new.status = BillStatus.PAID
             new.save()
+        else:
+            settle_prepaid(Bill.objects.filter(pk=new.pk))
     return new
 
 
@@ -189,10 +194,9 @@ def check_payment(data: dict) -> tuple[Decimal, str]:
         amount = check_payment_amount(data.get("amount"), data.get("currency") or "CNY")
     except TariffError as exc:
         raise _err(exc) from None
-    from .models import Channel
-
-    if data.get("channel") not in Channel.values:
-        raise DomainError({"channel": "缴费渠道应为 " + "、".join(f"{c}({l})" for c, l in Channel.choices)})
+    if data.get("channel") not in CUSTOMER_CHANNELS:
+        raise DomainError({"channel": "缴费渠道应为 " + "、".join(f"{c}({l})" for c, l in Channel.choices
+                                                                if c in CUSTOMER_CHANNELS)})
     return amount, data["channel"]
 
 
@@ -234,6 +238,7 @@ def do_record_payment(user, customer: Customer, data: dict) -> Payment:
         if left > 0:
             acc = account_for(customer)
             acc.balance += left
+            _rearm(acc)
             acc.save()
             payment.to_balance = left
             payment.save()
@@ -264,64 +269,189 @@ def _debt_cleared(customer, paid_at):
         case.save()
 
 
-def do_prepaid_deduct(customer, amount: Decimal) -> BillingAccount:
-    """Prepaid (费控) accounts: deduct and raise a low-balance alert once per crossing."""
-    acc = account_for(customer)
-    acc.balance -= amount
-    if acc.balance < acc.low_balance_yuan and acc.low_balance_alerted_at is None:
-        acc.low_balance_alerted_at = timezone.now()
-        transaction.on_commit(lambda: _low_balance_message(customer, acc.balance))
-    elif acc.balance >= acc.low_balance_yuan:
+def low_balance_text(account_no: str, balance: Decimal, threshold: Decimal) -> str:
+    return (f"【国网】尊敬的客户{account_no}，您的预付费电费余额为{balance}元，已低于预警线{threshold}元，"
+            f"请及时充值，以免影响正常用电。")
+
+
+def settle_prepaid(bills, now: dt.datetime | None = None) -> dict:
+    """Prepaid (费控) accounts pay their bills from the balance when the bill is issued: for each unpaid bill
+    in `bills` (a Bill queryset: a run's bills, or one rebill) of a prepaid account with a positive
+    balance, a Payment on the `prepaid` channel (reference `PREPAID-<bill no>`, so a bill is never settled
+    twice) allocated to the bill; what the balance cannot cover stays owed. Crossing below the account's
+    threshold sends one low-balance alert (SMS/WeChat through notifications.delivery) and stamps
+    `low_balance_alerted_at`; a top-up above the threshold re-arms it (`_rearm`). Set-based: one query
+    for the accounts, one for their bills, bulk writes, audited with record_bulk."""
+    from gridcare.core.audit import record_bulk
+    from gridcare.notifications.delivery import queue_event
+
+    now = now or timezone.now()
+    accounts = {a.customer_id: a for a in BillingAccount.objects.filter(prepaid=True, balance__gt=0)
+                .select_related("customer")}
+    if not accounts:
+        return {"settled": 0, "amount": Decimal("0.00"), "alerts": 0}
+    todo = []
+    ids = list(accounts)
+    for i in range(0, len(ids), 5000):
+        todo += list(bills.filter(customer_id__in=ids[i:i + 5000], status=BillStatus.ISSUED).order_by("due_date", "id"))
+    seq = Payment.objects.count()
+    day = timezone.localtime(now)
+    payments, allocs, paid_bills, touched, alerts = [], [], [], {}, []
+    for bill in todo:
+        acc = accounts[bill.customer_id]
+        take = min(acc.balance, bill.amount - bill.paid)
+        if take <= 0:
+            continue
+        seq += 1
+        payments.append(Payment(payment_no=f"P{day:%Y%m%d}{seq:08d}", customer_id=bill.customer_id, unit_id=bill.unit_id,
+                                channel=Channel.PREPAID, amount=take, paid_at=now,
+                                reference=f"PREPAID-{bill.bill_no}"[:64]))
+        allocs.append((bill, take))
+        bill.paid += take
+        if bill.paid >= bill.amount:
+            bill.status = BillStatus.PAID
+        paid_bills.append(bill)
+        acc.balance -= take
+        touched[acc.pk] = acc
+    for acc in touched.values():
+        if acc.balance < acc.low_balance_yuan and acc.low_balance_alerted_at is None:
+            acc.low_balance_alerted_at = now
+            alerts.append(acc)
+    with transaction.atomic():
+        Payment.objects.bulk_create(payments, batch_size=2000)
+        by_bill = {p.reference: p for p in payments}
+        Allocation.objects.bulk_create([Allocation(payment=by_bill[f"PREPAID-{b.bill_no}"[:64]], bill=b, amount=take)
+                                        for b, take in allocs], batch_size=2000)
+        Bill.objects.bulk_update(paid_bills, ["paid", "status"], batch_size=1000)
+        BillingAccount.objects.bulk_update(list(touched.values()), ["balance", "low_balance_alerted_at"], batch_size=1000)
+        record_bulk(payments, "create", note="预付费（费控）账户出账时以预存余额抵扣电费")
+        record_bulk(list(touched.values()), "update", note="出账抵扣，预存余额减少（见 prepaid 渠道缴费流水）")
+        last_payment = {p.customer_id: p for p in payments}
+        for acc in alerts:
+            key = f"billing-low-balance:{last_payment[acc.customer_id].payment_no}"
+            queue_event(key, "billing_low_balance",
+                        low_balance_text(acc.customer.account_no, acc.balance, acc.low_balance_yuan),
+                        Customer.objects.filter(pk=acc.customer_id), subject="预付费余额不足提醒",
+                        source_type="billing.account", source_id=str(acc.pk), kick=False)
+            write_log(acc, "update", {"_note": [None, f"余额 {acc.balance} 元低于预警线 {acc.low_balance_yuan} 元，"
+                                                      f"已发送余额不足提醒（{key}）"]})
+        if alerts:
+            from gridcare.notifications.delivery import kick_workers
+
+            kick_workers()
+    return {"settled": len(payments), "amount": sum((p.amount for p in payments), Decimal("0.00")),
+            "alerts": len(alerts)}
+
+
+def _rearm(acc: BillingAccount) -> None:
+    """A top-up lifted the balance back over the threshold: the next crossing alerts again."""
+    if acc.low_balance_alerted_at is not None and acc.balance >= acc.low_balance_yuan:
         acc.low_balance_alerted_at = None
-    acc.save()
-    return acc
-
-
-def _low_balance_message(customer, balance):
-    write_log(customer, "update", {"_note": [None, f"预付费余额不足提醒已发送（余额 {balance} 元）"]})
 
 
 def channel_mix(user, since: dt.datetime | None = None) -> list[dict]:
-    qs = scoped(Payment.objects.all(), user)
+    qs = scoped(Payment.objects.exclude(channel=Channel.PREPAID), user)  # a deduction is not a way of paying
     if since:
         qs = qs.filter(paid_at__gte=since)
-    from .models import Channel
-
     rows = {r["channel"]: r for r in qs.values("channel").annotate(n=Count("id"), amount=Sum("amount"))}
     total = sum(r["n"] for r in rows.values()) or 1
     return [{"channel": c, "label": label, "count": rows.get(c, {}).get("n", 0),
              "amount": str(rows.get(c, {}).get("amount") or Decimal("0.00")),
-             "share": round(rows.get(c, {}).get("n", 0) / total, 4)} for c, label in Channel.choices]
+             "share": round(rows.get(c, {}).get("n", 0) / total, 4)} for c, label in Channel.choices
+            if c in CUSTOMER_CHANNELS]
 
 
 # ---------------------------------------------------------------------------------------------------
 # Reminders (催费)
 
 
-def send_reminders(today: dt.date | None = None, batch: int = 5000) -> dict:
-    """Before/after the due date, by SMS and WeChat per the customer's preferences; each (bill, kind,
-    channel) once, so the sweep may run twice."""
+def reminder_plans(today: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    """(kind, first due date, last due date) of the bills each reminder kind is for today: a reminder's day
+    is the due date − before_due_days (before) or + each of after_due_days (after); a sweep that missed
+    its day (the server was down, the batch ran out) catches up for `catch_up_days`, never after the
+    next kind's day, so a customer never gets a stale reminder."""
     cfg = settings_data()["reminders"]
+    catch_up = int(cfg.get("catch_up_days", 3))
+    before = int(cfg["before_due_days"])
+    afters = sorted(int(d) for d in cfg["after_due_days"])
+    # before_due: today ∈ [due − before, due − before + catch_up) and still not due (due ≥ today)
+    plans = [("before_due", max(today, today + dt.timedelta(days=before - catch_up + 1)),
+              today + dt.timedelta(days=before))]
+    for i, d in enumerate(afters):
+        span = min(catch_up, afters[i + 1] - d) if i + 1 < len(afters) else catch_up
+        plans.append((f"after_due_{d}", today - dt.timedelta(days=d + span - 1), today - dt.timedelta(days=d)))
+    return plans
+
+
+def reminder_text(kind: str, account_no: str, period: dt.date, owed: Decimal, due: dt.date) -> str:
+    head = f"【国网】尊敬的客户{account_no}，您{period:%Y年%m月}电费{owed}元"
+    if kind == "before_due":
+        return head + f"将于{due:%m月%d日}到期，请及时缴纳。"
+    return head + f"已于{due:%m月%d日}到期，逾期将按规定收取电费违约金，请尽快缴纳。"
+
+
+def send_reminders(today: dt.date | None = None, batch: int = 2000) -> dict:
+    """Before/after the due date, by SMS, WeChat or e-mail per the customer's preferences, through the
+    exactly-once delivery layer (notifications.delivery.queue_event): one event per (bill, kind), keyed
+    `billing-reminder:<bill id>:<kind>`, and a Reminder row linking the bill to it. At most `batch`
+    bills a call; {"more": True} when bills are left (the task enqueues itself again). Safe to run twice:
+    a bill with a Reminder of that kind is skipped, and the event key is unique."""
+    from django.db.models import Exists, OuterRef
+
+    from gridcare.notifications.delivery import kick_workers, queue_event
+    from gridcare.notifications.models import Delivery
+
     today = today or timezone.localdate()
-    sent = 0
-    plans = [("before_due", today + dt.timedelta(days=cfg["before_due_days"]))]
-    plans += [("after_due", today - dt.timedelta(days=d)) for d in cfg["after_due_days"]]
-    for kind, due in plans:
-        bills = (Bill.objects.filter(status=BillStatus.ISSUED, due_date=due).select_related("customer")
-                 .order_by("id")[:batch])
-        out = []
-        for bill in bills:
-            c = bill.customer
-            owed = bill.amount - bill.paid
-            text = (f"【国网】尊敬的客户{c.account_no}，您{bill.period:%Y年%m月}电费{owed}元"
-                    + (f"将于{bill.due_date:%m月%d日}到期，请及时缴纳。" if kind == "before_due"
-                       else f"已于{bill.due_date:%m月%d日}到期，逾期将按规定收取电费违约金。"))
-            for channel, wanted in (("sms", c.notify_sms and c.phone), ("wechat", c.notify_wechat)):
-                if wanted:
-                    out.append(Reminder(bill=bill, kind=kind, channel=channel, text=text, sent_at=timezone.now()))
-        Reminder.objects.bulk_create(out, ignore_conflicts=True, batch_size=2000)
-        sent += len(out)
-    return {"reminders": sent}
+    # the (unit, status, due_date) index serves this: every unit, one range each (no full scan of the bills)
+    units = list(OrgUnit.objects.values_list("pk", flat=True))
+    sent = unreachable = 0
+    left = batch
+    for kind, due_from, due_to in reminder_plans(today):
+        if left <= 0 or due_from > due_to:
+            continue
+        done = Reminder.objects.filter(bill_id=OuterRef("pk"), kind=kind)
+        bills = list(Bill.objects.filter(unit_id__in=units, status=BillStatus.ISSUED, due_date__gte=due_from,
+                                         due_date__lte=due_to).filter(~Exists(done))
+                     .select_related("customer").order_by("due_date", "id")[:left])
+        left -= len(bills)
+        now = timezone.now()
+        for i in range(0, len(bills), 500):
+            chunk = bills[i:i + 500]
+            with transaction.atomic():
+                rows = []
+                for bill in chunk:
+                    c = bill.customer
+                    text = reminder_text(kind, c.account_no, bill.period, bill.amount - bill.paid, bill.due_date)
+                    out = queue_event(f"billing-reminder:{bill.pk}:{kind}", "billing_reminder", text,
+                                      Customer.objects.filter(pk=c.pk), subject="电费缴费提醒",
+                                      source_type="billing.bill", source_id=str(bill.pk), kick=False)
+                    rows.append(Reminder(bill=bill, kind=kind, channel="", text=text[:300], sent_at=now,
+                                         event=out["event"]))
+                chosen = dict(Delivery.objects.filter(event_id__in=[r.event.pk for r in rows])
+                              .values_list("event_id", "channel"))
+                for r in rows:
+                    r.channel = chosen.get(r.event.pk, "none")
+                    unreachable += r.channel == "none"
+                Reminder.objects.bulk_create(rows, ignore_conflicts=True)
+                sent += len(rows)
+                kick_workers()
+    return {"reminders": sent, "unreachable": unreachable, "more": left <= 0}
+
+
+def reminders_of(bill: Bill) -> list[dict]:
+    """What was sent for a bill and how its delivery went (bill page and API)."""
+    from gridcare.notifications.models import Delivery
+
+    rows = list(bill.reminders.order_by("sent_at", "id"))
+    status = {d.event_id: d for d in Delivery.objects.filter(event_id__in=[r.event_id for r in rows if r.event_id])}
+    out = []
+    for r in rows:
+        d = status.get(r.event_id)
+        out.append({"kind": r.kind, "kind_label": r.kind_label, "channel": r.channel, "text": r.text,
+                    "sent_at": r.sent_at, "delivery_status": d.status if d else None,
+                    "delivery_status_label": d.get_status_display() if d else "",
+                    "delivered_at": d.sent_at if d else None, "address": d.address if d else ""})
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -26,7 +26,10 @@ def bill_run_task(run_id: int):
 def reminders_task():
     from .services import send_reminders
 
-    return send_reminders()
+    result = send_reminders()
+    if result["more"]:  # a bounded batch a run; the rest in the next one, right away
+        reminders_task.enqueue()
+    return result
 
 
 @task()

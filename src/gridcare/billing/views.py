@@ -20,4 +20,5 @@ def bill(request, bill_no):
     """A bill the customer can understand: what was used, what each line is, what to pay by when."""
     b = get_object_or_404(Bill.objects.select_related("customer", "unit", "rebill_of"), bill_no=bill_no)
     require(request.user, "billing.view", b.unit)
-    return render(request, "billing/bill.html", {"bill": b, "allocations": b.allocations.select_related("payment")})
+    return render(request, "billing/bill.html", {"bill": b, "allocations": b.allocations.select_related("payment"),
+                                                 "reminders": services.reminders_of(b)})
