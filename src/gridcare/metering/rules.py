@@ -56,6 +56,7 @@ class VeeConfig:
     disconnected_tolerance_kwh: Decimal
     interval: dict
     missed_read_grace_days: int = 2
+    tou_default_shares: dict = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, d: dict) -> VeeConfig:
@@ -65,7 +66,7 @@ class VeeConfig:
                    Decimal(u["high_factor"]), Decimal(u["low_factor"]), Decimal(u["min_expected_kwh"]),
                    Decimal(u["min_delta_kwh"]), Decimal(d["tou_tolerance_kwh"]), int(d["max_consecutive_estimates"]),
                    Decimal(d["disconnected_tolerance_kwh"]), dict(d["interval"]),
-                   int(d.get("missed_read_grace_days", 2)))
+                   int(d.get("missed_read_grace_days", 2)), dict(d.get("tou_default_shares") or {}))
 
 
 @lru_cache(maxsize=1)
@@ -186,6 +187,41 @@ def estimate_kwh(days: int, expected_month_kwh: Decimal | None, recent_daily: De
     if recent_daily is not None:
         return (recent_daily * days).quantize(Decimal("0.01"))
     return Decimal("0.00")
+
+
+def tou_shares(registers, history: dict | None, defaults: dict | None = None) -> dict[str, Decimal]:
+    """Weights to split an estimate over `registers`: the account's own history (kWh per register) when it
+    covers them with a positive sum, else `defaults` (vee.yaml tou_default_shares for the register set),
+    else equal parts."""
+    registers = tuple(registers)
+    history = {r: Decimal(str(history[r])) for r in registers if history and history.get(r) is not None}
+    if len(history) == len(registers) and all(v >= 0 for v in history.values()) and sum(history.values()) > 0:
+        return history
+    d = (defaults or {}).get(",".join(registers))
+    if d:
+        return {r: Decimal(str(d[r])) for r in registers}
+    return {r: Decimal(1) for r in registers}
+
+
+def split_tou(total: Decimal, shares: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Split a total (kWh, 0.01 precision as reads are stored) in proportion to `shares`: each part rounded
+    down to 0.01 kWh, the hundredths left over given to the largest remainders (ties: register order), so
+    the parts sum to the total exactly and none is negative."""
+    cents = int((Decimal(total) * 100).to_integral_value())
+    regs = list(shares)
+    weights = [Decimal(shares[r]) for r in regs]
+    if not regs:
+        return {}
+    wsum = sum(weights)
+    if wsum <= 0:
+        weights, wsum = [Decimal(1)] * len(regs), Decimal(len(regs))
+    exact = [Decimal(cents) * w / wsum for w in weights]
+    base = [int(e) for e in exact]  # non-negative: floor
+    left = cents - sum(base)
+    order = sorted(range(len(regs)), key=lambda i: (-(exact[i] - base[i]), i))
+    for i in order[:left]:
+        base[i] += 1
+    return {r: (Decimal(b) / 100).quantize(Decimal("0.01")) for r, b in zip(regs, base)}
 
 
 def vee_frame(df, cfg: VeeConfig | None = None):

@@ -128,26 +128,130 @@ def do_record_read(user, customer: Customer, meter_no: str, read_at: dt.datetime
 
 
 def _rebill_after_estimate(user, customer, read: MeterRead):
-    """An actual read after estimated ones: if the estimated bills' usage differs from what the actual
-    reads show, each estimated bill is corrected automatically (cancel + rebill, audited)."""
+    """An actual total read after estimated ones: the account's real use since its last actual read is now
+    known, so the estimated reads in between are re-estimated by interpolation (rules.estimate_kwh with
+    the next actual read: use × elapsed time / whole span), this read's consumption becomes what is left,
+    and each estimated bill whose usage differs is corrected automatically (cancel + rebill, audited)."""
     from gridcare.billing.models import Bill, BillStatus
     from gridcare.billing.services import do_rebill
 
-    est = list(Bill.objects.filter(customer=customer, estimated=True, status=BillStatus.ISSUED).order_by("period"))
-    if not est or read.consumption_kwh is None or read.register != "total":
-        return
-    billed = sum((b.kwh for b in est), Decimal(0))
-    actual = read.consumption_kwh + sum((r.consumption_kwh or 0 for r in MeterRead.objects.filter(
-        customer=customer, register="total", source=ReadSource.ESTIMATE, period__in=[b.period for b in est])),
-        Decimal(0))
-    if actual == billed or not est:
-        return
-    # the actual usage since the last actual read is spread over the estimated months by days
-    days = [(b.period_end - b.period_start).days + 1 for b in est]
-    share = [(actual - read.consumption_kwh) * d / sum(days) for d in days]
-    for bill, kwh in zip(est, share):
-        new = do_rebill(user, bill, {"total": kwh.quantize(Decimal("0.01"))}, "实抄示数与估抄不符，自动更正")
+    if read.consumption_kwh is None or read.register != "total" or read.source == ReadSource.ESTIMATE:
+        return []
+    est = {b.period: b for b in Bill.objects.filter(customer=customer, estimated=True, status=BillStatus.ISSUED)}
+    if not est:
+        return []
+    last = (MeterRead.objects.filter(meter=read.meter, register="total", read_at__lt=read.read_at,
+                                     status=ReadStatus.VALID).exclude(source=ReadSource.ESTIMATE)
+            .order_by("-read_at").first())
+    if last is None:
+        return []
+    estimates = list(MeterRead.objects.filter(meter=read.meter, register="total", source=ReadSource.ESTIMATE,
+                                              status=ReadStatus.ESTIMATED, read_at__gt=last.read_at,
+                                              read_at__lt=read.read_at).order_by("read_at"))
+    if not estimates:
+        return []
+    used = read.consumption_kwh + sum((e.consumption_kwh or 0 for e in estimates), Decimal(0))
+    span = Decimal((read.read_at - last.read_at).total_seconds())
+    top = Decimal(10) ** rules.config().register_digits
+    value, changed = last.value_kwh, []
+    for e in estimates:
+        kwh = rules.estimate_kwh(Decimal((e.read_at - last.read_at).total_seconds()), None, None,
+                                 next_actual=(used, span)) - (value - last.value_kwh) % top
+        value = value + kwh
+        if kwh != e.consumption_kwh:
+            e.consumption_kwh, e.value_kwh = kwh, value % top
+            e.save(update_fields=["consumption_kwh", "value_kwh"])
+            _estimate_tou(e, user, "实抄后按插值重新估算")
+            changed.append(e)
+    if not changed:
+        return []
+    read.consumption_kwh = used - sum((e.consumption_kwh for e in estimates), Decimal(0))
+    read.save(update_fields=["consumption_kwh"])
+    # the actual TOU reads already stored at this read time count from the re-estimated registers
+    for tou in MeterRead.objects.filter(meter=read.meter, read_at=read.read_at, register__in=rules.TOU):
+        prev = _previous(read.meter, tou.register, read.read_at)
+        if prev is not None:
+            tou.consumption_kwh = (tou.value_kwh - prev.value_kwh) % top
+            tou.save(update_fields=["consumption_kwh"])
+    rebilled = []
+    for period in sorted({e.period for e in changed}):
+        bill = est.get(period)
+        if bill is None:
+            continue
+        usage = _period_usage(customer, period)
+        if usage is None or sum(usage.values(), Decimal(0)) == bill.kwh:
+            continue
+        new = do_rebill(user, bill, usage, "实抄示数与估抄不符，按两次实抄插值自动更正")
         Bill.objects.filter(pk=new.pk).update(estimated=False)
+        rebilled.append(new)
+    return rebilled
+
+
+def _previous(meter, register, before) -> MeterRead | None:
+    return (MeterRead.objects.filter(meter=meter, register=register, read_at__lt=before)
+            .exclude(status=ReadStatus.REJECTED).order_by("-read_at").first())
+
+
+def _period_usage(customer, period) -> dict | None:
+    """A period's billable usage by register, as the bill run sums it (valid and estimated reads): TOU
+    registers when the account's tariff is time-of-use, else the total."""
+    rows = dict(MeterRead.objects.filter(customer=customer, period=period, status__in=[ReadStatus.VALID,
+                                                                                        ReadStatus.ESTIMATED],
+                                         consumption_kwh__isnull=False)
+                .values_list("register").annotate(k=Sum("consumption_kwh")))
+    regs = tou_registers_for(customer)
+    if regs:
+        return {r: rows[r] for r in regs} if all(r in rows for r in regs) else None
+    return {"total": rows["total"]} if "total" in rows else None
+
+
+def tou_registers_for(customer) -> tuple[str, ...]:
+    """The TOU registers the account's tariff bills (empty for a flat or tiered tariff)."""
+    from gridcare.billing import catalog
+    from gridcare.billing.models import BillingAccount
+
+    acc = BillingAccount.objects.filter(customer=customer).only("tariff_code").first()
+    versions = catalog.resolve(acc.tariff_code) if acc else []
+    if not versions or not versions[-1].tou:
+        return ()
+    return tuple(r for r in rules.TOU if r in versions[-1].energy)
+
+
+def _estimate_tou(read: MeterRead, user, reason: str) -> list[MeterRead]:
+    """An estimated total read of an account billed by time of use: its TOU registers are estimated too —
+    the total split by the account's own TOU shares of the last 12 months of actual reads (else the
+    tariff's default shares of vee.yaml), summing to the total exactly (rules.split_tou) — and marked
+    estimated; their open exceptions are resolved with the total's reason. Without them a TOU bill could
+    not be priced and would stay held."""
+    regs = tou_registers_for(read.customer)
+    if not regs or read.consumption_kwh is None:
+        return []
+    year_ago = read.period.replace(year=read.period.year - 1)
+    history = dict(MeterRead.objects.filter(customer=read.customer, register__in=regs, status=ReadStatus.VALID,
+                                            period__lt=read.period, period__gte=year_ago,
+                                            consumption_kwh__isnull=False)
+                   .exclude(source=ReadSource.ESTIMATE).values_list("register").annotate(k=Sum("consumption_kwh")))
+    parts = rules.split_tou(read.consumption_kwh, rules.tou_shares(regs, history, rules.config().tou_default_shares))
+    top = Decimal(10) ** rules.config().register_digits
+    out = []
+    now = timezone.now()
+    for reg, kwh in parts.items():
+        prev = _previous(read.meter, reg, read.read_at)
+        value = ((prev.value_kwh if prev else Decimal(0)) + kwh) % top
+        row = (MeterRead.objects.filter(meter=read.meter, register=reg, read_at=read.read_at)
+               .exclude(status=ReadStatus.REJECTED).first())
+        if row is None:
+            row = MeterRead(customer=read.customer, meter=read.meter, unit=read.unit, read_at=read.read_at,
+                            period=read.period, register=reg)
+        else:
+            row.exceptions.filter(status=ExceptionStatus.OPEN).update(
+                status=ExceptionStatus.RESOLVED, resolution=Resolution.ESTIMATE, reason=f"随总电量估算：{reason}"[:300],
+                resolved_by=user if getattr(user, "pk", None) else None, resolved_at=now)
+        row.value_kwh, row.consumption_kwh = value, kwh
+        row.source, row.status = ReadSource.ESTIMATE, ReadStatus.ESTIMATED
+        row.save()
+        out.append(row)
+    return out
 
 
 def do_resolve(user, exc: ReadException, resolution: str, reason: str, estimate_kwh=None) -> ReadException:
@@ -173,6 +277,8 @@ def do_resolve(user, exc: ReadException, resolution: str, reason: str, estimate_
             else:
                 read.status = ReadStatus.VALID
             read.save()
+            if resolution == Resolution.ESTIMATE and read.register == "total":
+                _estimate_tou(read, user, exc.reason)
         elif read is None and exc.rule == "missed_read" and resolution == Resolution.ESTIMATE:
             _estimated_read_for_missed(exc, estimate_kwh)
     return exc
@@ -235,6 +341,7 @@ def _estimated_read_for_missed(exc, estimate_kwh):
                                     status=ReadStatus.ESTIMATED)
     exc.read = read
     exc.save()
+    _estimate_tou(read, None, "漏抄按历史估算")
     return read
 
 
