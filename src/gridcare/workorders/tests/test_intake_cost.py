@@ -74,9 +74,10 @@ def test_intake_statements_with_settled_caches(world, settled):
                                                "text": "申请新装"}, headers={"Idempotency-Key": "n-1"})
     assert resp.status_code == 201
     sql = _statements(captured)
-    # token, idempotency check, customer (+unit, 台区), INSERT order, audit row, create event, task enqueue;
-    # no rule, calendar or read-back query
-    assert len(sql) == 7, "\n".join(sql)
+    # token (+user, unit), customer (+unit, 台区), INSERT order, audit row, create event, task enqueue;
+    # no idempotency look-up before the INSERT (its unique index answers a retry), no user re-read while
+    # the user's role and unit are unchanged, no rule, calendar or read-back query
+    assert len(sql) == 6, "\n".join(sql)
     assert not any("escalationrule" in s or "calendar" in s for s in sql)
     assert resp.json()["stage_due_at"]
 
