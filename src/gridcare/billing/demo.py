@@ -28,6 +28,10 @@ import numpy as np
 from gridcare.core.demo import TZ, register_step
 
 BILL_MONTHS = 12
+REBILL_MONTHS = 3     # estimated bills of the last three months are corrected by the next actual read ...
+REBILL_MAX = 120      # ... up to this many a month (each goes through the real, per-bill rebill path)
+REMINDER_MONTHS = 3   # reminders (with their outbound events and deliveries) for the last three months' bills
+INVOICES = 2000       # e-invoice requests of customers with invoice details, in every status
 CHANNELS = [("counter", 0.08), ("terminal", 0.04), ("bank", 0.15), ("alipay", 0.22), ("wechat", 0.28),
             ("unionpay", 0.05), ("app", 0.18)]
 
@@ -78,8 +82,11 @@ def build_billing(ctx):
     n_tou = plan["tou_registers"]
     status = np.where(cut_now, "disconnected", np.where(vacant, "vacant", "active"))
     prepaid = (cls == "residential") & (rng.random(n) < 0.03) & ~cut_now
-    acc_rows = [(int(c), _tariff(k, n_tou.get(int(c), 0)), s, bool(p), "0.00", "20.00")
-                for c, k, s, p in zip(cid.tolist(), cls.tolist(), status.tolist(), prepaid.tolist())]
+    # prepaid (费控) accounts start the year with a balance topped up before it (a payment to the balance)
+    opening = np.where(prepaid, rng.choice([100, 200, 300, 500], size=n), 0)
+    acc_rows = [(int(c), _tariff(k, n_tou.get(int(c), 0)), s, bool(p), f"{o}.00", "20.00")
+                for c, k, s, p, o in zip(cid.tolist(), cls.tolist(), status.tolist(), prepaid.tolist(),
+                                         opening.tolist())]
     _executemany(connection, f"INSERT INTO {BillingAccount._meta.db_table} (customer_id, tariff_code, status, prepaid, "
                              "balance, low_balance_yuan) VALUES (%s, %s, %s, %s, %s, %s)", acc_rows)
 
@@ -88,16 +95,25 @@ def build_billing(ctx):
     clerk = User.objects.filter(role="clerk").order_by("username").first()
     periods = plan["periods"][-BILL_MONTHS:]
     runs = []
+    prepaid_ids = cid[prepaid].tolist()
+    topups = _opening_topups(prepaid_ids, opening[prepaid].tolist(), {c[0]: c[2] for c in customers},
+                             dt.datetime.combine(add_months(periods[0], 1).replace(day=3), dt.time(10), TZ))
+    rebills = 0
     with deferred_indexes(Bill._meta.db_table):
-        for period in periods:
+        for k, period in enumerate(periods):
             run = BillRun.objects.create(unit=root, period=period, started_by=clerk)
-            run = execute_run(run)
             bill_day = dt.datetime.combine(add_months(period, 1).replace(day=10), dt.time(2), TZ)
-            Bill.objects.filter(run=run).update(issued_at=bill_day)
+            run = execute_run(run, now=bill_day)   # prepaid bills are paid from the balance here
             BillRun.objects.filter(pk=run.pk).update(created_at=bill_day, finished_at=bill_day + dt.timedelta(minutes=4))
             runs.append(run)
+            # prepaid customers alerted at the bill day top up within the week (debts first, then the balance)
+            topups += _prepaid_topups(rng, prepaid_ids, bill_day, ctx.today)
+            # the next month's actual read corrected estimated bills of the last months (the real path)
+            if k + 1 < len(periods) and k >= len(periods) - 1 - REBILL_MONTHS:
+                rebills += _rebill_estimates(run, clerk, REBILL_MAX)
     bills = query_frame(f"SELECT id, customer_id, period, amount, due_date, unit_id FROM {Bill._meta.db_table} "
-                        f"WHERE run_id IN ({','.join(str(r.pk) for r in runs)})",
+                        f"WHERE status = 'issued' AND paid = 0 AND (run_id IN ({','.join(str(r.pk) for r in runs)}) "
+                        f"OR rebill_of_id IS NOT NULL)",
                         {"id": pl.Int64, "customer_id": pl.Int64, "period": pl.String, "amount": pl.String,
                          "due_date": pl.String, "unit_id": pl.Int64})
     bills = bills.sort("customer_id", "period")
@@ -112,7 +128,7 @@ def build_billing(ctx):
     profile[(u >= 0.15) & (u < 0.155)] = "reconnected"
     profile[(u >= 0.155) & (u < 0.158)] = "notice"
     profile[cut_now] = "cut"
-    profile[prepaid & (profile != "ontime")] = "ontime"
+    profile[prepaid] = "prepaid"   # paid from the balance by the bill run, topped up between runs
     b_cust = bills["customer_id"].to_numpy()
     b_idx = np.array([pos[c] for c in b_cust.tolist()], dtype=np.int64)
     b_prof = profile[b_idx]
@@ -165,6 +181,7 @@ def build_billing(ctx):
 
     units = bills["unit_id"].to_list()
     bill_ids = bills["id"].to_list()
+    paid_on = {}
     recon_due = {}
     for j in range(bills.height):
         prof, k, amount = b_prof[j], int(b_k[j]), b_amount[j]
@@ -172,6 +189,8 @@ def build_billing(ctx):
             paid_bills.append((bill_ids[j], "0.00", "0.00"))
             continue
         due, start = b_due[j], add_months(b_period[j], 1).replace(day=10)
+        if prof == "prepaid":
+            continue
         if prof == "cut" and k >= last - 3:      # stopped paying four months ago, cut two months ago
             continue
         if prof == "reconnected" and last - 3 <= k <= last - 2:
@@ -189,6 +208,7 @@ def build_billing(ctx):
         fee = charge.amount if charge else Decimal("0.00")
         payment(b_idx[j], units[j], at, amount + fee, [(bill_ids[j], amount, fee)], j)
         paid_bills.append((bill_ids[j], str(amount), str(fee)))
+        paid_on[bill_ids[j]] = at.date()
     # cut, paid, reconnected: one payment for the old bills with their 违约金
     recon_cases = []
     for i, owed in recon_due.items():
@@ -198,6 +218,7 @@ def build_billing(ctx):
             fee = charge.amount if charge else Decimal("0.00")
             allocs.append((bill_id, amount, fee))
             paid_bills.append((bill_id, str(amount), str(fee)))
+            paid_on[bill_id] = recon_paid.date()
             total += amount + fee
         unit_id = customers[i][2]
         payment(i, unit_id, recon_paid, total, allocs, nb + i)
@@ -263,8 +284,204 @@ def build_billing(ctx):
             authority_reported_at=delivered if c in critical else None,
             authority_ref="安和能监〔欠费停电〕报备" if c in critical else "", created_by=clerk)
         cases += 1
-    n_bills = bills.height
+    # ---- reminders of the last months' bills: before the due date, and 1 and 10 days after it, to customers
+    # who had not paid by then (what the daily sweep sent), with their outbound events and deliveries
+    from .services import reminder_text
+
+    account_no = dict(Customer.objects.values_list("id", "account_no"))
+    today_d = today.date()
+    sent_at = dt.time(9)
+    reminders = []
+    for j in range(bills.height):
+        if int(b_k[j]) < len(periods) - REMINDER_MONTHS or b_prof[j] == "prepaid" or b_amount[j] <= 0:
+            continue
+        due = b_due[j]
+        for kind, day in (("before_due", due - dt.timedelta(days=3)), ("after_due_1", due + dt.timedelta(days=1)),
+                          ("after_due_10", due + dt.timedelta(days=10))):
+            paid = paid_on.get(bill_ids[j])
+            if day < today_d and (paid is None or paid > day):
+                reminders.append((bill_ids[j], kind, reminder_text(kind, account_no[int(b_cust[j])], b_period[j],
+                                                                   b_amount[j], due),
+                                  dt.datetime.combine(day, sent_at, TZ)))
+    n_reminders = _demo_reminders(reminders, today)
+    n_invoices = _demo_invoices(rng, today, clerk)
+    n_prepaid = Payment.objects.filter(channel="prepaid").count()
+    n_bills = Bill.objects.exclude(status="cancelled").count()
     held = sum(r.held for r in runs)
     arrears = sum(1 for v in owed_by.values() if Decimal(v) > 0)
     return (f"{n} accounts, {n_bills} bills over {len(periods)} months ({held} held by read exceptions), "
-            f"{len(pay_rows)} payments, {arrears} customers owing, {cases} disconnection cases")
+            f"{len(pay_rows)} payments, {arrears} customers owing, {cases} disconnection cases, {rebills} rebills "
+            f"after estimates, {n_prepaid} prepaid deductions ({topups} top-ups), {n_reminders} reminders, "
+            f"{n_invoices} e-invoice requests")
+
+
+def _opening_topups(prepaid_ids, amounts, unit_of, at) -> int:
+    """The payments that put the prepaid accounts' opening balances there (to the balance, no bill)."""
+    from .models import Payment
+
+    seq = Payment.objects.count()
+    rows = []
+    for i, (c, amount) in enumerate(zip(prepaid_ids, amounts)):
+        seq += 1
+        ch = ("wechat", "alipay", "app")[i % 3]
+        rows.append(Payment(payment_no=f"P{at:%Y%m%d}{seq:08d}", customer_id=c, unit_id=unit_of[c], channel=ch,
+                            amount=Decimal(amount), paid_at=at, reference=f"DEMOTOPUP{seq:09d}",
+                            to_balance=Decimal(amount)))
+    Payment.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def _prepaid_topups(rng, prepaid_ids, bill_day, today) -> int:
+    """Prepaid customers whose balance ran low (alerted at the bill day) top up within the week: what the
+    balance did not cover is paid first (before its due date: no 违约金), the rest goes to the balance,
+    which re-arms the alert when it is back over the threshold — what do_record_payment does, in bulk."""
+    from django.db.models import Q
+
+    from .models import Allocation, Bill, BillingAccount, Payment
+
+    accs = list(BillingAccount.objects.filter(customer_id__in=prepaid_ids, prepaid=True)
+                .filter(Q(low_balance_alerted_at__isnull=False) | Q(balance__lt=60)).select_related("customer"))
+    accs = [a for a in accs if rng.random() < 0.9]
+    if not accs:
+        return 0
+    owed: dict[int, list] = {}
+    for b in Bill.objects.filter(customer_id__in=[a.customer_id for a in accs], status="issued").order_by("due_date", "id"):
+        owed.setdefault(b.customer_id, []).append(b)
+    seq = Payment.objects.count()
+    pays, allocs, bills = [], [], []
+    for a in accs:
+        at = bill_day + dt.timedelta(days=int(rng.integers(1, 7)), hours=int(rng.integers(0, 10)))
+        if at >= today:
+            continue
+        debt = sum((b.amount - b.paid for b in owed.get(a.customer_id, [])), Decimal("0.00"))
+        extra = Decimal(int(rng.choice([100, 200, 300, 500])))
+        seq += 1
+        p = Payment(payment_no=f"P{at.astimezone(TZ):%Y%m%d}{seq:08d}", customer_id=a.customer_id,
+                    unit_id=a.customer.unit_id, channel=("wechat", "alipay", "app", "terminal")[seq % 4],
+                    amount=debt + extra, paid_at=at, reference=f"DEMOTOPUP{seq:09d}", to_balance=extra)
+        pays.append(p)
+        for b in owed.get(a.customer_id, []):
+            allocs.append((p, b, b.amount - b.paid))
+            b.paid, b.status = b.amount, "paid"
+            bills.append(b)
+        a.balance += extra
+        if a.balance >= a.low_balance_yuan:
+            a.low_balance_alerted_at = None
+    Payment.objects.bulk_create(pays, batch_size=2000)
+    Allocation.objects.bulk_create([Allocation(payment=p, bill=b, amount=amt) for p, b, amt in allocs], batch_size=2000)
+    Bill.objects.bulk_update(bills, ["paid", "status"], batch_size=1000)
+    BillingAccount.objects.bulk_update(accs, ["balance", "low_balance_alerted_at"], batch_size=1000)
+    return len(pays)
+
+
+def _rebill_estimates(run, user, cap: int) -> int:
+    """Bills of `run` issued on an estimated read, corrected when the next month's actual read came in: the
+    real path (metering.services.rebill_after_estimate: interpolation, cancel + rebill, audited), for up to
+    `cap` bills, the corrected bill issued the day after that read."""
+    from gridcare.accounts.models import User
+    from gridcare.metering.models import MeterRead
+    from gridcare.metering.services import add_months, rebill_after_estimate
+
+    from .models import Bill
+
+    admin = User.objects.filter(role="admin").order_by("id").first() or user
+    done = 0
+    nxt = add_months(run.period, 1)
+    for bill in Bill.objects.filter(run=run, estimated=True, status="issued").select_related("customer").order_by("id"):
+        if done >= cap:
+            break
+        read = (MeterRead.objects.filter(customer_id=bill.customer_id, period=nxt, register="total", status="valid")
+                .exclude(source="estimate").order_by("read_at").first())
+        if read is None:
+            continue
+        for new in rebill_after_estimate(admin, bill.customer, read):
+            Bill.objects.filter(pk=new.pk).update(issued_at=read.read_at + dt.timedelta(days=1))
+            done += 1
+    return done
+
+
+def _demo_reminders(reminders, today) -> int:
+    """The reminders the daily sweep sent for the last months' bills, as the sweep records them: one
+    OutboundEvent per (bill, kind) keyed `billing-reminder:<bill>:<kind>`, its Delivery with the channel the
+    delivery layer chooses (the same SQL, notifications.delivery) marked sent (or unreachable), and the
+    Reminder row linking the bill to it. `reminders`: (bill id, kind, text, at)."""
+    from django.db import connection
+
+    from gridcare.customers.models import Customer
+    from gridcare.metering.demo import _executemany
+    from gridcare.notifications.delivery import UNREACHABLE_MESSAGE, _channel_sql
+    from gridcare.notifications.models import Delivery, OutboundEvent
+
+    from .models import Bill, Reminder
+
+    if not reminders:
+        return 0
+    ev, d, b, c = (OutboundEvent._meta.db_table, Delivery._meta.db_table, Bill._meta.db_table,
+                   Customer._meta.db_table)
+    first = (OutboundEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+    _executemany(connection, f"INSERT INTO {ev} (key, kind, subject, body, source_type, source_id, created_at) "
+                             f"VALUES (%s, 'billing_reminder', '电费缴费提醒', %s, 'billing.bill', %s, %s)",
+                 ((f"billing-reminder:{bill}:{kind}", text, str(bill), _text(at)) for bill, kind, text, at in reminders))
+    channel, address = _channel_sql()
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {d} (event_id, customer_id, channel, address, status, attempts, claim_token, provider_ref, "
+            f"error, created_at, sent_at) SELECT s.eid, s.cid, s.ch, s.addr, "
+            f"CASE WHEN s.ch = 'none' THEN 'unreachable' ELSE 'sent' END, CASE WHEN s.ch = 'none' THEN 0 ELSE 1 END, "
+            f"'', '', CASE WHEN s.ch = 'none' THEN %s ELSE '' END, s.at, CASE WHEN s.ch = 'none' THEN NULL ELSE s.at END "
+            f"FROM (SELECT e.id AS eid, c.id AS cid, {channel} AS ch, {address} AS addr, e.created_at AS at FROM {ev} e "
+            f"JOIN {b} b ON b.id = CAST(e.source_id AS INTEGER) JOIN {c} c ON c.id = b.customer_id "
+            f"WHERE e.id >= %s) s", [UNREACHABLE_MESSAGE, first])
+    chosen = dict(Delivery.objects.filter(event_id__gte=first).values_list("event_id", "channel"))
+    ids = dict(OutboundEvent.objects.filter(id__gte=first).values_list("key", "id"))
+    rows = []
+    for bill, kind, text, at in reminders:
+        e = ids[f"billing-reminder:{bill}:{kind}"]
+        rows.append((bill, kind, chosen.get(e, "none"), text[:300], _text(at), e))
+    _executemany(connection, f"INSERT INTO {Reminder._meta.db_table} (bill_id, kind, channel, text, sent_at, event_id) "
+                             f"VALUES (%s, %s, %s, %s, %s, %s)", rows)
+    return len(rows)
+
+
+def _demo_invoices(rng, today, clerk) -> int:
+    """E-invoice requests of customers with invoice details (prefilled as do_request_invoice does), for one
+    of their bills or payments, in every status: queued (the last days), exported, issued, failed."""
+    from django.db import connection
+
+    from gridcare.customers.models import InvoiceDetail
+    from gridcare.metering.demo import _executemany
+
+    from .models import Bill, InvoiceRequest, Payment
+
+    details = list(InvoiceDetail.objects.select_related("customer").order_by("customer_id")[:INVOICES])
+    ids = [x.customer_id for x in details]
+    bill_of = dict(Bill.objects.filter(customer_id__in=ids).exclude(status="cancelled").order_by("period", "id")
+                   .values_list("customer_id", "id"))   # (the latest wins)
+    amount_of = dict(Bill.objects.filter(id__in=bill_of.values()).values_list("id", "amount"))
+    pay_of = dict(Payment.objects.filter(customer_id__in=ids).exclude(channel="prepaid").order_by("paid_at")
+                  .values_list("customer_id", "id"))
+    pay_amount = dict(Payment.objects.filter(id__in=pay_of.values()).values_list("id", "amount"))
+    rows = []
+    for i, x in enumerate(details):
+        cu = x.customer
+        email, phone = x.invoice_email or cu.email, x.invoice_phone or cu.phone
+        if not (email or phone):
+            continue
+        use_bill = cu.pk in bill_of and (cu.pk not in pay_of or rng.random() < 0.7)
+        if not use_bill and cu.pk not in pay_of:
+            continue
+        bill_id, pay_id = (bill_of[cu.pk], None) if use_bill else (None, pay_of[cu.pk])
+        amount = amount_of[bill_id] if use_bill else pay_amount[pay_id]
+        u = rng.random()
+        status = "queued" if u < 0.2 else "exported" if u < 0.35 else "failed" if u < 0.4 else "issued"
+        created = today - dt.timedelta(days=float(rng.uniform(0, 6)) if status == "queued"
+                                       else float(rng.uniform(8, 300)))
+        exported = None if status == "queued" else created + dt.timedelta(hours=float(rng.uniform(1, 30)))
+        rows.append((cu.pk, cu.unit_id, bill_id, pay_id, str(amount), (x.title or cu.name)[:100], x.tax_id,
+                     x.address_phone, " ".join(v for v in (x.bank_name, x.bank_account) if v)[:150], email, phone,
+                     status, f"2633{int(rng.integers(10**15, 10**16))}" if status == "issued" else "",
+                     _text(exported) if exported else None, clerk.pk if clerk else None, _text(created)))
+    _executemany(connection, f"INSERT INTO {InvoiceRequest._meta.db_table} (customer_id, unit_id, bill_id, payment_id, "
+                             f"amount, title, tax_id, address_phone, bank, email, phone, status, invoice_no, "
+                             f"exported_at, requested_by_id, created_at) VALUES ({', '.join(['%s'] * 16)})", rows)
+    return len(rows)

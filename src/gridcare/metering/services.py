@@ -123,11 +123,11 @@ def do_record_read(user, customer: Customer, meter_no: str, read_at: dt.datetime
             ReadException.objects.create(customer=customer, meter=meter, unit=customer.unit, read=read, period=period,
                                          rule=f.rule, message=f.message[:300])
         if not findings and source != ReadSource.ESTIMATE:
-            _rebill_after_estimate(user, customer, read)
+            rebill_after_estimate(user, customer, read)
     return read
 
 
-def _rebill_after_estimate(user, customer, read: MeterRead):
+def rebill_after_estimate(user, customer, read: MeterRead):
     """An actual total read after estimated ones: the account's real use since its last actual read is now
     known, so the estimated reads in between are re-estimated by interpolation (rules.estimate_kwh with
     the next actual read: use × elapsed time / whole span), this read's consumption becomes what is left,

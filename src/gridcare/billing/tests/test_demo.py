@@ -87,7 +87,7 @@ def test_bills_are_the_bill_runs_own_and_price_by_the_rules(built, db):
 
 def test_payments_channels_arrears_and_lawful_cases(built, db):
     mix = Counter(Payment.objects.values_list("channel", flat=True))
-    assert set(mix) == {"counter", "terminal", "bank", "alipay", "wechat", "unionpay", "app"}
+    assert set(mix) == {"counter", "terminal", "bank", "alipay", "wechat", "unionpay", "app", "prepaid"}
     assert mix["counter"] / sum(mix.values()) < 0.15  # after individual payments moved online
     # every paid bill is covered by its allocations; payments equal what they allocate
     for bill in Bill.objects.filter(status="paid", amount__gt=0).order_by("id")[:200]:
@@ -95,7 +95,7 @@ def test_payments_channels_arrears_and_lawful_cases(built, db):
         assert (agg["a"], agg["f"]) == (bill.amount, bill.late_paid)
     for p in Payment.objects.annotate(n=Count("allocations")).order_by("id")[:200]:
         agg = Allocation.objects.filter(payment=p).aggregate(a=Sum("amount"), f=Sum("late_charge"))
-        assert p.amount == agg["a"] + agg["f"]
+        assert p.amount == (agg["a"] or 0) + (agg["f"] or 0) + p.to_balance
     assert Bill.objects.filter(late_paid__gt=0).exists()
     overdue = Bill.objects.filter(status="issued", due_date__lt=TODAY.date()).values("customer").distinct().count()
     assert 0.01 < overdue / CUSTOMERS < 0.12
@@ -112,3 +112,40 @@ def test_payments_channels_arrears_and_lawful_cases(built, db):
         assert case.customer.billing.status == "disconnected"
     for case in Disconnection.objects.filter(status="reconnected"):
         assert case.complaint_risk == (case.reconnected_at > case.reconnect_due_at)
+
+
+def test_rebills_prepaid_deductions_reminders_and_invoices(built, db):
+    from gridcare.billing.models import InvoiceRequest, Reminder
+    from gridcare.notifications.models import Delivery, OutboundEvent
+
+    # automatic rebills: an estimated bill cancelled and corrected after the next actual read
+    rebills = Bill.objects.filter(rebill_of__isnull=False).select_related("rebill_of")
+    assert rebills.exists()
+    for new in rebills[:20]:
+        old = new.rebill_of
+        assert old.estimated and old.status == "cancelled" and not new.estimated and new.kwh != old.kwh
+        assert new.period == old.period and "插值" in new.note and old.audit_entries().exists()
+    # prepaid accounts: bills paid from the balance at issue, alerts through the delivery layer, top-ups
+    deductions = Payment.objects.filter(channel="prepaid")
+    assert deductions.exists() and not deductions.filter(customer__billing__prepaid=False).exists()
+    for p in deductions[:50]:
+        a = p.allocations.get()
+        assert a.amount == p.amount and p.paid_at == a.bill.issued_at and p.reference == f"PREPAID-{a.bill.bill_no}"
+    assert OutboundEvent.objects.filter(kind="billing_low_balance").exists()
+    assert Payment.objects.filter(customer__billing__prepaid=True, to_balance__gt=0).exclude(channel="prepaid").exists()
+    assert not BillingAccount.objects.filter(balance__lt=0).exists()
+    # reminders: one event and delivery per (bill, kind), sent or unreachable; none for a bill paid before
+    kinds = Counter(Reminder.objects.values_list("kind", flat=True))
+    assert kinds["before_due"] and kinds["after_due_1"] and kinds["after_due_10"]
+    for r in Reminder.objects.select_related("bill", "event")[:100]:
+        assert r.event.key == f"billing-reminder:{r.bill_id}:{r.kind}" and r.event.body == r.text
+        d = Delivery.objects.get(event=r.event)
+        assert d.customer_id == r.bill.customer_id and d.channel == r.channel
+        assert d.status == ("unreachable" if r.channel == "none" else "sent")
+        paid = r.bill.allocations.exclude(payment__channel="prepaid").order_by("payment__paid_at").first()
+        assert paid is None or paid.payment.paid_at > r.sent_at
+    # e-invoice requests in every status, prefilled from the customers' invoice details
+    statuses = Counter(InvoiceRequest.objects.values_list("status", flat=True))
+    assert set(statuses) == {"queued", "exported", "issued", "failed"}
+    assert not InvoiceRequest.objects.filter(status="issued", invoice_no="").exists()
+    assert not InvoiceRequest.objects.exclude(status="queued").filter(exported_at__isnull=True).exists()

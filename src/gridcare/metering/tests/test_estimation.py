@@ -133,4 +133,4 @@ def test_actual_read_after_an_estimate_rebills_by_interpolation(world):
     assert new.kwh == D(400) and new.amount == expected.total and not new.estimated and new.status == "issued"
     assert old.audit_entries().exists() and "插值" in new.note
     # recording the same situation again changes nothing (no second rebill)
-    assert services._rebill_after_estimate(world.admin, world.cust_a, actual) == []
+    assert services.rebill_after_estimate(world.admin, world.cust_a, actual) == []
