@@ -66,10 +66,11 @@ class Settings:
     def __init__(self, quick: bool):
         self.customers = _env_int("BENCH_CUSTOMERS", 2000 if quick else 20000)
         # gunicorn workers x threads to try (a short closed-loop run each); the best is measured in full.
+        # Sync workers (x1) first: CPU-bound requests in threads of one process queue on the GIL.
         # BENCH_WEB_WORKERS + BENCH_WEB_THREADS pin one configuration instead.
         pinned = os.environ.get("BENCH_WEB_WORKERS") and os.environ.get("BENCH_WEB_THREADS")
         configs = (f"{os.environ['BENCH_WEB_WORKERS']}x{os.environ['BENCH_WEB_THREADS']}" if pinned
-                   else os.environ.get("BENCH_SERVER_CONFIGS", "2x4" if quick else "2x4,3x2,4x2"))
+                   else os.environ.get("BENCH_SERVER_CONFIGS", "3x1" if quick else "3x1,4x1,5x1,2x4"))
         self.server_configs = [tuple(int(x) for x in c.split("x")) for c in configs.split(",") if c]
         self.web_workers, self.web_threads = self.server_configs[0]
         self.tune_duration = _env_float("BENCH_TUNE_DURATION", 8)
