@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Subquery
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from gridcare.accounts.models import OrgUnit, User
 from gridcare.accounts.permissions import can, in_scope, require, scope_path, scoped
@@ -561,6 +563,59 @@ def outages_for(customer=None, taiqu_id=None, at=None, include_upcoming_days=0):
     return Outage.objects.filter(scope_q, time_q).select_related("unit", "feeder").order_by("-start_at")
 
 
+# Every fault call runs the two look-ups below, so they are fixed statements rather than querysets: the
+# ORM would spend more time composing these subqueries than the database spends answering them.
+def _db_time(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _from_db_time(value):
+    if isinstance(value, str):  # SQLite through a plain cursor
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, dt_timezone.utc)
+    return value
+
+
+def covering_outage_id(customer_id, taiqu_id, at) -> int | None:
+    """The outage a call at `at` from this customer or 台区 falls in: under way, or restored within the
+    grace time (the rule of `outages_for(...)` for calls, newest first)."""
+    grace = timedelta(minutes=config.rules()["call_link"]["after_restoration_minutes"])
+    o, a, c = Outage._meta.db_table, OutageArea._meta.db_table, OutageCustomer._meta.db_table
+    sql = (f"SELECT o.id FROM {o} o WHERE o.start_at <= %s AND (o.state = %s OR (o.state = %s AND o.restored_at >= %s)) "
+           f"AND (o.id IN (SELECT a.outage_id FROM {a} a WHERE a.transformer_area_id = %s "
+           f"AND (a.restored_at IS NULL OR a.restored_at >= %s)) "
+           f"OR o.id IN (SELECT c.outage_id FROM {c} c WHERE c.customer_id = %s "
+           f"AND (c.restored_at IS NULL OR c.restored_at >= %s))) ORDER BY o.start_at DESC LIMIT 1")
+    since = _db_time(at - grace)
+    with connection.cursor() as cur:
+        cur.execute(sql, [_db_time(at), State.OPEN, State.RESTORED, since, taiqu_id, since, customer_id, since])
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
+def _feeder_window_calls(taiqu_id, fault_kinds, since, until) -> list[tuple]:
+    """(order_no, accepted_at, 台区) of the fault calls in the window on the feeder of `taiqu_id`: those
+    located at one of its 台区 through (transformer_area, accepted_at), and those taken without a 台区,
+    counted at their customer's, through the partial index wo_fault_no_taiqu."""
+    from gridcare.workorders.models import WorkOrder
+
+    wo, ta, cu = WorkOrder._meta.db_table, TransformerArea._meta.db_table, Customer._meta.db_table
+    kinds = ", ".join(["%s"] * len(fault_kinds))
+    feeder_taiqu = f"(SELECT t.id FROM {ta} t WHERE t.feeder_id = (SELECT t2.feeder_id FROM {ta} t2 WHERE t2.id = %s))"
+    sql = (f"SELECT w.order_no, w.accepted_at, w.transformer_area_id FROM {wo} w WHERE w.order_type = %s "
+           f"AND w.fault_kind IN ({kinds}) AND w.accepted_at >= %s AND w.accepted_at <= %s "
+           f"AND w.transformer_area_id IN {feeder_taiqu} "
+           f"UNION ALL SELECT w.order_no, w.accepted_at, c.transformer_area_id FROM {wo} w "
+           f"JOIN {cu} c ON c.id = w.customer_id WHERE w.order_type = %s AND w.transformer_area_id IS NULL "
+           f"AND w.fault_kind IN ({kinds}) AND w.accepted_at >= %s AND w.accepted_at <= %s "
+           f"AND c.transformer_area_id IN {feeder_taiqu}")
+    part = ["fault_repair", *fault_kinds, _db_time(since), _db_time(until), taiqu_id]
+    with connection.cursor() as cur:
+        cur.execute(sql, part + part)
+        return [(no, _from_db_time(t), tq) for no, t, tq in cur.fetchall()]
+
+
 def link_call(order) -> OutageCall | None:
     """A new fault-repair order from inside an active outage is linked to it (the crew already there
     handles it), the caller subscribed to progress, and the outage's call count raised. Otherwise the
@@ -572,10 +627,11 @@ def link_call(order) -> OutageCall | None:
     taiqu_id = order.transformer_area_id or (customer.transformer_area_id if customer else None)
     if taiqu_id is None and customer is None:
         return None
-    outage = outages_for(customer, taiqu_id, order.accepted_at).filter(start_at__lte=order.accepted_at).first()
-    if outage is None:
+    outage_id = covering_outage_id(customer.pk if customer else None, taiqu_id, order.accepted_at)
+    if outage_id is None:
         check_feeder_fault(order, taiqu_id)
         return None
+    outage = Outage.objects.select_related("unit", "feeder").get(pk=outage_id)
     call, created = OutageCall.objects.get_or_create(work_order=order, defaults={
         "outage": outage, "transformer_area_id": taiqu_id, "at": order.accepted_at})
     if not created:
@@ -601,18 +657,7 @@ def check_feeder_fault(order, taiqu_id):
         return None
     at = order.accepted_at
     since = at - timedelta(minutes=cfg["window_minutes"])
-    # One statement, each part an index range scan, however many calls the window holds elsewhere: the
-    # calls located at one of the feeder's 台区 through (transformer_area, accepted_at), and the calls
-    # taken without a 台区, counted at their customer's, through the partial index wo_fault_no_taiqu.
-    feeder_taiqu = TransformerArea.objects.filter(
-        feeder_id=Subquery(TransformerArea.objects.filter(pk=taiqu_id).values("feeder_id")[:1])).values("pk")
-    window = WorkOrder.objects.filter(order_type="fault_repair", fault_kind__in=cfg["fault_kinds"],
-                                      accepted_at__gte=since, accepted_at__lte=at).order_by()
-    located = window.filter(transformer_area_id__in=feeder_taiqu).values_list(
-        "order_no", "accepted_at", "transformer_area_id")
-    unlocated = window.filter(transformer_area__isnull=True, customer__transformer_area_id__in=feeder_taiqu).values_list(
-        "order_no", "accepted_at", "customer__transformer_area_id")
-    calls = list(located.union(unlocated, all=True))
+    calls = _feeder_window_calls(taiqu_id, list(cfg["fault_kinds"]), since, at)
     suspected, n_calls, n_taiqu = rules.feeder_fault_suspected(
         [(t, tq) for _no, t, tq in calls], at, cfg["window_minutes"], cfg["min_taiqu"], cfg["min_calls"])
     if not suspected:

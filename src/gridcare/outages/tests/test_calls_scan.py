@@ -157,3 +157,43 @@ def test_scheduled_scan_on_the_worker_puts_taiqu_on_the_watch_list(world, tmp_pa
     frequent_outage_scan_task.enqueue(as_of=(date(2026, 10, 31) + timedelta(days=70)).isoformat())
     call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0)
     assert not WatchEntry.objects.filter(active=True).exists()
+
+
+def test_covering_outage_statement_agrees_with_outages_for(world):
+    """link_call finds the outage with a fixed statement; it must pick what outages_for() picks, over
+    under-way, upcoming, cancelled, restored-within-grace, restored-long-ago, partially restored and
+    customer-scoped outages, for calls at several times."""
+    from gridcare.outages.models import OutageArea, OutageCustomer
+    from gridcare.outages.services import covering_outage_id, outages_for
+
+    now = timezone.now().replace(microsecond=0)
+    unit = world.county
+    specs = [  # (name, state, start, restored_at, scope)
+        ("under-way", "open", -60, None, "taiqu"),
+        ("upcoming", "open", 120, None, "taiqu"),
+        ("cancelled", "cancelled", -50, None, "taiqu"),
+        ("restored-recently", "restored", -300, -10, "taiqu"),
+        ("restored-long-ago", "restored", -900, -600, "taiqu"),
+        ("part-restored", "open", -40, None, "part"),
+        ("customer", "open", -30, None, "customer"),
+    ]
+    for i, (name, state, start, restored, scope) in enumerate(specs):
+        o = Outage.objects.create(outage_no=f"T{i}", kind="fault", scope_kind="customer" if scope == "customer" else "taiqu",
+                                  unit=unit, title=name, state=state, start_at=now + timedelta(minutes=start),
+                                  restored_at=now + timedelta(minutes=restored) if restored is not None else None)
+        if scope == "customer":
+            OutageCustomer.objects.create(outage=o, customer=world.cust_b)
+        else:
+            OutageArea.objects.create(outage=o, transformer_area=world.taiqu_a,
+                                      restored_at=now - timedelta(minutes=20) if scope == "part" else None)
+    cases = 0
+    for customer in (world.cust_a, world.cust_b, None):
+        for taiqu in (world.taiqu_a, world.taiqu_b, None):
+            for minutes in (-1000, -700, -320, -55, -45, -15, -5, 0, 30, 200):
+                at = now + timedelta(minutes=minutes)
+                expected = outages_for(customer, taiqu.pk if taiqu else None, at).filter(start_at__lte=at).first()
+                tq = taiqu.pk if taiqu else (customer.transformer_area_id if customer else None)
+                got = covering_outage_id(customer.pk if customer else None, tq, at)
+                assert got == (expected.pk if expected else None), (customer, taiqu, minutes)
+                cases += got is not None
+    assert cases > 10  # the comparison covered linked calls, not only misses
