@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gridcare.accounts.permissions import can, require
@@ -35,7 +36,7 @@ def _user_hall(request):
         hall = Hall.objects.select_related("unit", "unit__parent").filter(
             unit__path__startswith=unit.path if unit else "/").first()
     if hall is None:
-        raise DomainError({"hall": "您所在单位没有启用排队的营业厅"})
+        raise DomainError({"hall": _("您所在单位没有启用排队的营业厅")})
     return hall
 
 
@@ -73,37 +74,37 @@ def counter_action(request):
     try:
         if kind == "call":
             t = services.do_call_next(user, hall.code, number)
-            messages.success(request, f"请 {t.number} 号到 {number} 号窗口办理")
+            messages.success(request, _("请 %(number)s 号到 %(window)s 号窗口办理") % {"number": t.number, "window": number})
         elif kind == "recall":
             t = services.do_recall(user, hall.code, number)
-            messages.info(request, f"已重呼 {t.number}")
+            messages.info(request, _("已重呼 %(number)s") % {"number": t.number})
         elif kind == "finish":
             t = services.do_finish(user, hall.code, number, base_url=base)
-            messages.success(request, f"{t.number} 已办结")
+            messages.success(request, _("%(number)s 已办结") % {"number": t.number})
         elif kind == "no_show":
             t = services.do_no_show(user, hall.code, number)
-            messages.warning(request, f"{t.number} 过号")
+            messages.warning(request, _("%(number)s 过号") % {"number": t.number})
         elif kind == "transfer":
             to_window = request.POST.get("to_window")
             t = services.do_transfer(user, hall.code, number, request.POST.get("service_type") or None,
                                      int(to_window) if to_window else None)
-            messages.info(request, f"{t.number} 已转办")
+            messages.info(request, _("%(number)s 已转办") % {"number": t.number})
         elif kind == "identify":
             ctx = services.do_identify(user, hall.code, number, request.POST.get("q", ""))
             if ctx["customer"] is None:
                 request.session["hall_candidates"] = [(c.account_no, c.name, c.address) for c in ctx["candidates"]]
             else:
-                messages.success(request, f"已识别客户 {ctx['customer']}")
+                messages.success(request, _("已识别客户 %(customer)s") % {"customer": ctx["customer"]})
         elif kind == "window":
             services.do_set_window(user, hall.code, number, is_open=bool(request.POST.get("is_open")),
                                    service_types=request.POST.getlist("service_types"), clerk=user.username)
-            messages.success(request, "窗口设置已保存")
+            messages.success(request, _("窗口设置已保存"))
         else:
-            raise DomainError({"action": "未知操作"})
+            raise DomainError({"action": _("未知操作")})
     except DomainError as exc:
         messages.error(request, _errors(exc))
     except PermissionDenied as exc:
-        messages.error(request, str(exc) or "无权执行该操作")
+        messages.error(request, str(exc) or _("无权执行该操作"))
     return redirect(f"{reverse('hall:counter')}?hall={hall.code}&w={number}")
 
 
@@ -146,10 +147,10 @@ def ticket(request, token):
         try:
             services.do_rate(token, int(request.POST.get("score") or 0), request.POST.get("comment", ""),
                              request.POST.get("channel") or "sms")
-            messages.success(request, "感谢您的评价！")
+            messages.success(request, _("感谢您的评价！"))
             return redirect("hall:ticket", token=token)
         except (DomainError, ValueError) as exc:
-            error = _errors(exc) if isinstance(exc, DomainError) else "评价须为1到5分"
+            error = _errors(exc) if isinstance(exc, DomainError) else _("评价须为1到5分")
     return render(request, "hall/ticket.html", {"t": t, "s": services.ticket_status(t), "error": error,
                                                 "labels": config()["rating_labels"]})
 
@@ -194,11 +195,11 @@ def appointment(request, token):
 
     appt = Appointment.objects.select_related("hall__unit").filter(token=token).first()
     if appt is None:
-        return render(request, "hall/appointment.html", {"error": "预约不存在"}, status=404)
+        return render(request, "hall/appointment.html", {"error": _("预约不存在")}, status=404)
     if request.method == "POST":
         try:
             appt = services.do_cancel_appointment(token)
-            messages.success(request, "预约已取消")
+            messages.success(request, _("预约已取消"))
         except DomainError as exc:
             messages.error(request, _errors(exc))
     return render(request, "hall/appointment.html", {"appt": appt})
@@ -295,11 +296,11 @@ def clerk(request, username):
                                             date.fromisoformat(request.POST.get("on") or str(d2)),
                                             date.fromisoformat(request.POST["valid_until"]) if request.POST.get("valid_until") else None,
                                             request.POST.get("hours") or None, request.POST.get("issuer", ""))
-            messages.success(request, "已记录")
+            messages.success(request, _("已记录"))
         except DomainError as exc:
             messages.error(request, _errors(exc))
         except ValueError:
-            messages.error(request, "日期格式不正确，应为YYYY-MM-DD")
+            messages.error(request, _("日期格式不正确，应为YYYY-MM-DD"))
         return redirect("hall:clerk", username=username)
     data = services.clerk_profile(request.user, username, since, until)
     return render(request, "hall/clerk.html", {**data, "since": d1, "until": d2,
