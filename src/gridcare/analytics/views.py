@@ -5,11 +5,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from gridcare.accounts.models import OrgUnit
 from gridcare.accounts.permissions import require, scope_path
 
-from . import exports, kpis, rules, services
+from . import display, exports, kpis, rules, services
 from .reports import UnknownUnit
 
 
@@ -57,9 +59,12 @@ def _respond_with_report(request, report, fmt, template_ctx):
     if fmt == "json":
         return _download(exports.json_text(report), f"{name}.json", "application/json; charset=utf-8")
     if fmt == "print":
-        return HttpResponse(exports.html_text(report))
+        # the printable page follows the reader's language; the file `gridcare report` writes stays Chinese
+        return HttpResponse(render_to_string("analytics/report_print.html", {
+            "r": report, "sections": display.page_sections(exports.sections(report)), "standalone": True}))
     return render(request, "analytics/complaints.html", {**template_ctx, "r": report,
-                                                         "sections": exports.sections(report),
+                                                         "sections": display.page_sections(exports.sections(report)),
+                                                         "chart_labels": display.chart_labels(),
                                                          "chart_data": json.dumps(_chart_data(report),
                                                                                   ensure_ascii=False)})
 
@@ -87,8 +92,14 @@ def run_status(request, run_id):
     if fmt and run.status == run.Status.DONE:
         return _respond_with_report(request, run.result, fmt, {"units": scope_units(request.user), "unit": run.unit})
     template = "analytics/_run_progress.html" if request.headers.get("HX-Request") else "analytics/run.html"
-    return render(request, template, {"run": run, "message": services.too_large_message(
-        rules.Period(run.date_from, run.date_to))})
+    return render(request, template, {"run": run, "message": _too_large_message(rules.Period(run.date_from, run.date_to))})
+
+
+def _too_large_message(period):
+    """services.too_large_message in the page's language (same Chinese text by default)."""
+    return _("时间段 %(period)s 共 %(days)s 天，超过即时查询的上限 %(limit)s 天，报表已转为后台任务计算") % {
+        "period": _("%(start)s 至 %(end)s") % {"start": period.start.isoformat(), "end": period.end.isoformat()},
+        "days": period.days, "limit": rules.settings()["interactive_max_days"]}
 
 
 def _chart_data(r):
@@ -100,8 +111,8 @@ def _chart_data(r):
         "areas": [{"name": v["label"], "value": v["count"]} for v in r["by_area_kind"].values()],
         "stages": [[v["label"], v["median_minutes"] or 0, v["p90_minutes"] or 0, v["overdue"]]
                    for v in r["stage_durations"].values()],
-        "compare": [["上期", r["comparison"]["previous"]["total"]],
-                    ["去年同期", r["comparison"]["same_period_last_year"]["total"]], ["本期", r["total"]]],
+        "compare": [[_("上期"), r["comparison"]["previous"]["total"]],
+                    [_("去年同期"), r["comparison"]["same_period_last_year"]["total"]], [_("本期"), r["total"]]],
     }
 
 
@@ -116,7 +127,9 @@ def dashboard(request):
     require(request.user, "report.view", unit)
     services.refresh_quietly()
     d = kpis.supervisor_dashboard(request.user, unit)
+    d = {**d, "month_label": display.cell(d["month_label"])}            # "2026-03-01 至 2026-03-31"
     return render(request, "analytics/dashboard.html", {"d": d, "unit": unit, "units": scope_units(request.user),
+                                                        "chart_labels": display.chart_labels(),
                                                         "chart_data": json.dumps({
                                                             "overdue": d["overdue_by_unit"],
                                                             "days": d["complaints_by_day"]}, ensure_ascii=False)})
@@ -130,7 +143,7 @@ def live(request):
         raise PermissionDenied
     b = kpis.live_board(unit)
     template = "analytics/_live_body.html" if request.headers.get("HX-Request") else "analytics/live.html"
-    return render(request, template, {"b": b, "unit": unit, "chart_data": json.dumps(
+    return render(request, template, {"b": b, "unit": unit, "chart_labels": display.chart_labels(), "chart_data": json.dumps(
         {"hours": b["per_hour"], "stages": [[s["label"], s["n"]] for s in b["by_stage"]]}, ensure_ascii=False)})
 
 
@@ -151,6 +164,7 @@ def ranking(request):
                          XLSX_CONTENT_TYPE)
     return render(request, "analytics/ranking.html", {
         "rows": rows, "by": by, "unit": unit, "period": period, "units": scope_units(request.user),
+        "chart_labels": display.chart_labels(),
         "presets": rules.PRESETS.items(), "query": request.GET.urlencode(),
         "chart_data": json.dumps([[r["name"], round(100 * (r["on_time_rate"] or 0), 1), r["complaints"]]
                                   for r in rows[:30]], ensure_ascii=False)})
