@@ -29,7 +29,7 @@ from gridcare.core.demo import TZ, register_step
 
 BILL_MONTHS = 12
 REBILL_MONTHS = 3     # estimated bills of the last three months are corrected by the next actual read ...
-REBILL_MAX = 120      # ... up to this many a month (each goes through the real, per-bill rebill path)
+REBILL_MAX = 60       # ... up to this many a month (each goes through the real, per-bill rebill path)
 REMINDER_MONTHS = 3   # reminders (with their outbound events and deliveries) for the last three months' bills
 INVOICES = 2000       # e-invoice requests of customers with invoice details, in every status
 CHANNELS = [("counter", 0.08), ("terminal", 0.04), ("bank", 0.15), ("alipay", 0.22), ("wechat", 0.28),
@@ -83,7 +83,7 @@ def build_billing(ctx):
     status = np.where(cut_now, "disconnected", np.where(vacant, "vacant", "active"))
     prepaid = (cls == "residential") & (rng.random(n) < 0.03) & ~cut_now
     # prepaid (费控) accounts start the year with a balance topped up before it (a payment to the balance)
-    opening = np.where(prepaid, rng.choice([100, 200, 300, 500], size=n), 0)
+    opening = np.where(prepaid, rng.choice([200, 300, 500, 800], size=n), 0)
     acc_rows = [(int(c), _tariff(k, n_tou.get(int(c), 0)), s, bool(p), f"{o}.00", "20.00")
                 for c, k, s, p, o in zip(cid.tolist(), cls.tolist(), status.tolist(), prepaid.tolist(),
                                          opening.tolist())]
@@ -100,6 +100,9 @@ def build_billing(ctx):
                              dt.datetime.combine(add_months(periods[0], 1).replace(day=3), dt.time(10), TZ))
     rebills = 0
     with deferred_indexes(Bill._meta.db_table):
+        # the prepaid settlement and the rebills look bills up by customer: one index for them meanwhile
+        with connection.cursor() as cur:
+            cur.execute(f"CREATE INDEX demo_bill_customer ON {Bill._meta.db_table} (customer_id, status)")
         for k, period in enumerate(periods):
             run = BillRun.objects.create(unit=root, period=period, started_by=clerk)
             bill_day = dt.datetime.combine(add_months(period, 1).replace(day=10), dt.time(2), TZ)
@@ -108,9 +111,12 @@ def build_billing(ctx):
             runs.append(run)
             # prepaid customers alerted at the bill day top up within the week (debts first, then the balance)
             topups += _prepaid_topups(rng, prepaid_ids, bill_day, ctx.today)
-            # the next month's actual read corrected estimated bills of the last months (the real path)
+            # the next month's actual read corrected estimated bills of the last months (the real path, which
+            # looks bills up by customer: an index for it while the bill indexes are deferred)
             if k + 1 < len(periods) and k >= len(periods) - 1 - REBILL_MONTHS:
                 rebills += _rebill_estimates(run, clerk, REBILL_MAX)
+        with connection.cursor() as cur:
+            cur.execute("DROP INDEX demo_bill_customer")
     bills = query_frame(f"SELECT id, customer_id, period, amount, due_date, unit_id FROM {Bill._meta.db_table} "
                         f"WHERE status = 'issued' AND paid = 0 AND (run_id IN ({','.join(str(r.pk) for r in runs)}) "
                         f"OR rebill_of_id IS NOT NULL)",
@@ -332,7 +338,7 @@ def _opening_topups(prepaid_ids, amounts, unit_of, at) -> int:
 
 
 def _prepaid_topups(rng, prepaid_ids, bill_day, today) -> int:
-    """Prepaid customers whose balance ran low (alerted at the bill day) top up within the week: what the
+    """Prepaid customers whose balance runs low (or who were alerted at the bill day) top up within the week: what the
     balance did not cover is paid first (before its due date: no 违约金), the rest goes to the balance,
     which re-arms the alert when it is back over the threshold — what do_record_payment does, in bulk."""
     from django.db.models import Q
@@ -340,8 +346,9 @@ def _prepaid_topups(rng, prepaid_ids, bill_day, today) -> int:
     from .models import Allocation, Bill, BillingAccount, Payment
 
     accs = list(BillingAccount.objects.filter(customer_id__in=prepaid_ids, prepaid=True)
-                .filter(Q(low_balance_alerted_at__isnull=False) | Q(balance__lt=60)).select_related("customer"))
-    accs = [a for a in accs if rng.random() < 0.9]
+                .filter(Q(low_balance_alerted_at__isnull=False) | Q(balance__lt=120)).select_related("customer"))
+    # most top up when the balance runs low, before the alert; most of the others once alerted
+    accs = [a for a in accs if rng.random() < (0.9 if a.low_balance_alerted_at else 0.6)]
     if not accs:
         return 0
     owed: dict[int, list] = {}
@@ -354,7 +361,7 @@ def _prepaid_topups(rng, prepaid_ids, bill_day, today) -> int:
         if at >= today:
             continue
         debt = sum((b.amount - b.paid for b in owed.get(a.customer_id, [])), Decimal("0.00"))
-        extra = Decimal(int(rng.choice([100, 200, 300, 500])))
+        extra = Decimal(int(rng.choice([200, 300, 500, 800, 1000])))
         seq += 1
         p = Payment(payment_no=f"P{at.astimezone(TZ):%Y%m%d}{seq:08d}", customer_id=a.customer_id,
                     unit_id=a.customer.unit_id, channel=("wechat", "alipay", "app", "terminal")[seq % 4],
@@ -369,8 +376,14 @@ def _prepaid_topups(rng, prepaid_ids, bill_day, today) -> int:
             a.low_balance_alerted_at = None
     Payment.objects.bulk_create(pays, batch_size=2000)
     Allocation.objects.bulk_create([Allocation(payment=p, bill=b, amount=amt) for p, b, amt in allocs], batch_size=2000)
-    Bill.objects.bulk_update(bills, ["paid", "status"], batch_size=1000)
-    BillingAccount.objects.bulk_update(accs, ["balance", "low_balance_alerted_at"], batch_size=1000)
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.executemany(f"UPDATE {Bill._meta.db_table} SET paid = %s, status = %s WHERE id = %s",
+                        [(str(b.paid), b.status, b.pk) for b in bills])
+        cur.executemany(f"UPDATE {BillingAccount._meta.db_table} SET balance = %s, low_balance_alerted_at = %s "
+                        f"WHERE id = %s", [(str(a.balance), connection.ops.adapt_datetimefield_value(a.low_balance_alerted_at), a.pk)
+                         for a in accs])
     return len(pays)
 
 

@@ -181,7 +181,7 @@ def do_rebill(user, bill: Bill, usage: dict, reason: str) -> Bill:
             new.status = BillStatus.PAID
             new.save()
         else:
-            settle_prepaid(Bill.objects.filter(pk=new.pk))
+            settle_prepaid(Bill.objects.filter(pk=new.pk), customer_ids=[new.customer_id])
     return new
 
 
@@ -274,20 +274,23 @@ def low_balance_text(account_no: str, balance: Decimal, threshold: Decimal) -> s
             f"请及时充值，以免影响正常用电。")
 
 
-def settle_prepaid(bills, now: dt.datetime | None = None) -> dict:
+def settle_prepaid(bills, now: dt.datetime | None = None, customer_ids=None) -> dict:
     """Prepaid (费控) accounts pay their bills from the balance when the bill is issued: for each unpaid bill
     in `bills` (a Bill queryset: a run's bills, or one rebill) of a prepaid account with a positive
     balance, a Payment on the `prepaid` channel (reference `PREPAID-<bill no>`, so a bill is never settled
     twice) allocated to the bill; what the balance cannot cover stays owed. Crossing below the account's
     threshold sends one low-balance alert (SMS/WeChat through notifications.delivery) and stamps
-    `low_balance_alerted_at`; a top-up above the threshold re-arms it (`_rearm`). Set-based: one query
+    `low_balance_alerted_at` (the OutboundEvent, source billing.account, is the record of the alert); a top-up
+    above the threshold re-arms it (`_rearm`). Set-based: one query
     for the accounts, one for their bills, bulk writes, audited with record_bulk."""
     from gridcare.core.audit import record_bulk
     from gridcare.notifications.delivery import queue_event
 
     now = now or timezone.now()
-    accounts = {a.customer_id: a for a in BillingAccount.objects.filter(prepaid=True, balance__gt=0)
-                .select_related("customer")}
+    accounts = BillingAccount.objects.filter(prepaid=True, balance__gt=0)
+    if customer_ids is not None:  # one rebill: only its customer's account
+        accounts = accounts.filter(customer_id__in=list(customer_ids))
+    accounts = {a.customer_id: a for a in accounts.select_related("customer")}
     if not accounts:
         return {"settled": 0, "amount": Decimal("0.00"), "alerts": 0}
     todo = []
@@ -322,8 +325,13 @@ def settle_prepaid(bills, now: dt.datetime | None = None) -> dict:
         by_bill = {p.reference: p for p in payments}
         Allocation.objects.bulk_create([Allocation(payment=by_bill[f"PREPAID-{b.bill_no}"[:64]], bill=b, amount=take)
                                         for b, take in allocs], batch_size=2000)
-        Bill.objects.bulk_update(paid_bills, ["paid", "status"], batch_size=1000)
-        BillingAccount.objects.bulk_update(list(touched.values()), ["balance", "low_balance_alerted_at"], batch_size=1000)
+        # executemany, not bulk_update: its CASE over a thousand ids a statement is quadratic on SQLite
+        with connection.cursor() as cur:
+            cur.executemany(f"UPDATE {Bill._meta.db_table} SET paid = %s, status = %s WHERE id = %s",
+                            [(str(b.paid), b.status, b.pk) for b in paid_bills])
+            cur.executemany(f"UPDATE {BillingAccount._meta.db_table} SET balance = %s, low_balance_alerted_at = %s "
+                            f"WHERE id = %s", [(str(a.balance), connection.ops.adapt_datetimefield_value(a.low_balance_alerted_at), a.pk)
+                             for a in touched.values()])
         record_bulk(payments, "create", note="预付费（费控）账户出账时以预存余额抵扣电费")
         record_bulk(list(touched.values()), "update", note="出账抵扣，预存余额减少（见 prepaid 渠道缴费流水）")
         last_payment = {p.customer_id: p for p in payments}
@@ -333,8 +341,6 @@ def settle_prepaid(bills, now: dt.datetime | None = None) -> dict:
                         low_balance_text(acc.customer.account_no, acc.balance, acc.low_balance_yuan),
                         Customer.objects.filter(pk=acc.customer_id), subject="预付费余额不足提醒",
                         source_type="billing.account", source_id=str(acc.pk), kick=False)
-            write_log(acc, "update", {"_note": [None, f"余额 {acc.balance} 元低于预警线 {acc.low_balance_yuan} 元，"
-                                                      f"已发送余额不足提醒（{key}）"]})
         if alerts:
             from gridcare.notifications.delivery import kick_workers
 
