@@ -310,6 +310,7 @@ def build_billing(ctx):
                                                                    b_amount[j], due),
                                   dt.datetime.combine(day, sent_at, TZ)))
     n_reminders = _demo_reminders(reminders, today)
+    _date_low_balance_alerts()
     n_invoices = _demo_invoices(rng, today, clerk)
     n_prepaid = Payment.objects.filter(channel="prepaid").count()
     n_bills = Bill.objects.exclude(status="cancelled").count()
@@ -498,3 +499,22 @@ def _demo_invoices(rng, today, clerk) -> int:
                              f"amount, title, tax_id, address_phone, bank, email, phone, status, invoice_no, "
                              f"exported_at, requested_by_id, created_at) VALUES ({', '.join(['%s'] * 16)})", rows)
     return len(rows)
+
+
+def _date_low_balance_alerts() -> None:
+    """The low-balance alerts the runs queued are the year's: dated at the deduction that crossed the
+    threshold (their key names its payment) and delivered then, not left for today's worker to send."""
+    from django.db import connection
+
+    from gridcare.notifications.models import Delivery, OutboundEvent
+
+    from .models import Payment
+
+    ev, d, p = OutboundEvent._meta.db_table, Delivery._meta.db_table, Payment._meta.db_table
+    prefix = "billing-low-balance:"
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE {ev} SET created_at = (SELECT paid_at FROM {p} WHERE payment_no = "
+                    f"substr({ev}.key, {len(prefix) + 1})) WHERE kind = 'billing_low_balance'")
+        cur.execute(f"UPDATE {d} SET status = 'sent', attempts = 1, created_at = (SELECT created_at FROM {ev} "
+                    f"WHERE {ev}.id = {d}.event_id), sent_at = (SELECT created_at FROM {ev} WHERE {ev}.id = {d}.event_id) "
+                    f"WHERE status = 'pending' AND event_id IN (SELECT id FROM {ev} WHERE kind = 'billing_low_balance')")

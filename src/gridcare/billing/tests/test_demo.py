@@ -131,7 +131,10 @@ def test_rebills_prepaid_deductions_reminders_and_invoices(built, db):
     for p in deductions[:50]:
         a = p.allocations.get()
         assert a.amount == p.amount and p.paid_at == a.bill.issued_at and p.reference == f"PREPAID-{a.bill.bill_no}"
-    assert OutboundEvent.objects.filter(kind="billing_low_balance").exists()
+    alerts = OutboundEvent.objects.filter(kind="billing_low_balance")
+    assert alerts.exists() and not Delivery.objects.filter(status__in=["pending", "sending"]).exists()
+    for e in alerts[:20]:
+        assert e.created_at == Payment.objects.get(payment_no=e.key.split(":")[1]).paid_at < TODAY
     assert Payment.objects.filter(customer__billing__prepaid=True, to_balance__gt=0).exclude(channel="prepaid").exists()
     assert not BillingAccount.objects.filter(balance__lt=0).exists()
     # reminders: one event and delivery per (bill, kind), sent or unreachable; none for a bill paid before
