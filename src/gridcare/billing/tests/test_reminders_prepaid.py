@@ -66,6 +66,9 @@ def test_reminders_are_sent_once_by_the_worker_before_and_after_the_due_date(wor
     page.force_login(world.admin)
     html = page.get("/billing/bills/B1/").content.decode()
     assert "到期前提醒" in html and "已发送" in html
+    from gridcare.customers.timeline import timeline
+
+    assert any(e["kind"] == "催费" and e["title"] == "到期前提醒（短信）" for e in timeline(world.cust_a))
     # a day after the due date: the overdue reminder, once; after paying, no more reminders
     services.do_record_payment(world.admin, world.cust_a2, {"channel": "counter", "amount": "880.00",
                                                           "paid_at": dt.datetime(2026, 8, 24, 10, tzinfo=TZ)})
