@@ -52,7 +52,10 @@ def test_queue_flow_and_live_display(browser, live_server, hall_live):
     assert clerk.locator("#ticket-number").inner_text() == "A001"
     assert "前面还有 0 人" in clerk.locator("#ticket-slip").inner_text()
     status_url = clerk.locator("#ticket-slip a").get_attribute("href")
-    assert clerk.locator("#ticket-slip img").evaluate("img => img.naturalWidth") > 0   # the QR code
+    # the QR code: wait for the image to finish loading (a broken or missing image never gets a width)
+    clerk.wait_for_function(
+        "() => { const i = document.querySelector('#ticket-slip img'); return i && i.complete && i.naturalWidth > 0; }",
+        timeout=10000)
     clerk.select_option("select[name=priority_reason]", "elderly")
     clerk.click("button[name=service_type][value=payment]")
     assert clerk.locator("#ticket-number").inner_text() == "A002"
