@@ -423,7 +423,7 @@ def _demo_reminders(reminders, today) -> int:
 
     from gridcare.customers.models import Customer
     from gridcare.metering.demo import _executemany
-    from gridcare.notifications.delivery import UNREACHABLE_MESSAGE, _channel_sql
+    from gridcare.notifications.delivery import UNREACHABLE_MESSAGE, channel_sql
     from gridcare.notifications.models import Delivery, OutboundEvent
 
     from .models import Bill, Reminder
@@ -436,7 +436,7 @@ def _demo_reminders(reminders, today) -> int:
     _executemany(connection, f"INSERT INTO {ev} (key, kind, subject, body, source_type, source_id, created_at) "
                              f"VALUES (%s, 'billing_reminder', '电费缴费提醒', %s, 'billing.bill', %s, %s)",
                  ((f"billing-reminder:{bill}:{kind}", text, str(bill), _text(at)) for bill, kind, text, at in reminders))
-    channel, address = _channel_sql()
+    channel, address = channel_sql()
     with connection.cursor() as cur:
         cur.execute(
             f"INSERT INTO {d} (event_id, customer_id, channel, address, status, attempts, claim_token, provider_ref, "

@@ -51,7 +51,10 @@ def _delivery_config() -> dict:
 _MOBILE = "({col} LIKE '1__________')"
 
 
-def _channel_sql() -> tuple[str, str]:
+def channel_sql() -> tuple[str, str]:
+    """SQL expressions (over a customer aliased ``c``) for the channel a customer is reached on and
+    the address to use: WeChat, then SMS, on a mobile number; e-mail; else 'none'. Shared by every
+    bulk producer of outbound events (outage notices, billing reminders, demo data)."""
     p1, p2 = _MOBILE.format(col="c.phone"), _MOBILE.format(col="c.phone2")
     channel = (f"CASE WHEN c.notify_wechat AND {p1} THEN 'wechat' WHEN c.notify_wechat AND {p2} THEN 'wechat' "
                f"WHEN c.notify_sms AND {p1} THEN 'sms' WHEN c.notify_sms AND {p2} THEN 'sms' "
@@ -72,7 +75,7 @@ def queue_event(key: str, kind: str, body: str, customers, subject: str = "", so
     event, _ = OutboundEvent.objects.get_or_create(key=key, defaults={
         "kind": kind, "subject": subject[:200], "body": body, "source_type": source_type, "source_id": str(source_id)})
     sub_sql, sub_params = customers.values("id").query.sql_with_params()
-    channel, address = _channel_sql()
+    channel, address = channel_sql()
     d, c = Delivery._meta.db_table, Customer._meta.db_table
     now = timezone.now()
     sql = (f"INSERT INTO {d} (event_id, customer_id, channel, address, status, attempts, claim_token, provider_ref, "
