@@ -64,7 +64,7 @@ def build_billing(ctx):
     from .models import Allocation, Bill, BillingAccount, BillRun, Disconnection, Payment
     from .rules import late_charge
     from .runs import query_frame
-    from .services import due_date_for, ensure_shipped_tariffs, execute_run
+    from .services import advance_numbers, due_date_for, ensure_shipped_tariffs, execute_run, last_number
 
     plan = ctx.out.get("metering")
     if not plan:
@@ -152,7 +152,7 @@ def build_billing(ctx):
     late_rules = catalog.late_rules()
     pay_rows, alloc_rows, paid_bills = [], [], []
     pay_id = (Payment.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
-    seq = Payment.objects.count()
+    seq = last_number("payment")
     channels = [c for c, _ in CHANNELS]
     weights = np.array([w for _, w in CHANNELS])
     clerks = list(User.objects.filter(role="clerk").values_list("id", "unit_id"))
@@ -236,6 +236,7 @@ def build_billing(ctx):
                                  f"({', '.join(['%s'] * 10)})", pay_rows)
         _executemany(connection, f"INSERT INTO {Allocation._meta.db_table} (payment_id, bill_id, amount, "
                                  "late_charge) VALUES (%s, %s, %s, %s)", alloc_rows)
+    advance_numbers("payment", seq)
     with connection.cursor() as cur:
         cur.execute("CREATE TEMP TABLE demo_paid (id BIGINT PRIMARY KEY, paid NUMERIC, late NUMERIC)")
         _executemany(connection, "INSERT INTO demo_paid (id, paid, late) VALUES (%s, %s, %s)", paid_bills)
@@ -325,8 +326,9 @@ def build_billing(ctx):
 def _opening_topups(prepaid_ids, amounts, unit_of, at) -> int:
     """The payments that put the prepaid accounts' opening balances there (to the balance, no bill)."""
     from .models import Payment
+    from .services import advance_numbers, last_number
 
-    seq = Payment.objects.count()
+    seq = last_number("payment")
     rows = []
     for i, (c, amount) in enumerate(zip(prepaid_ids, amounts)):
         seq += 1
@@ -335,6 +337,7 @@ def _opening_topups(prepaid_ids, amounts, unit_of, at) -> int:
                             amount=Decimal(amount), paid_at=at, reference=f"DEMOTOPUP{seq:09d}",
                             to_balance=Decimal(amount)))
     Payment.objects.bulk_create(rows, batch_size=2000)
+    advance_numbers("payment", seq)
     return len(rows)
 
 
@@ -345,6 +348,7 @@ def _prepaid_topups(rng, prepaid_ids, bill_day, today) -> int:
     from django.db.models import Q
 
     from .models import Allocation, Bill, BillingAccount, Payment
+    from .services import advance_numbers, last_number
 
     accs = list(BillingAccount.objects.filter(customer_id__in=prepaid_ids, prepaid=True)
                 .filter(Q(low_balance_alerted_at__isnull=False) | Q(balance__lt=120)).select_related("customer"))
@@ -355,7 +359,7 @@ def _prepaid_topups(rng, prepaid_ids, bill_day, today) -> int:
     owed: dict[int, list] = {}
     for b in Bill.objects.filter(customer_id__in=[a.customer_id for a in accs], status="issued").order_by("due_date", "id"):
         owed.setdefault(b.customer_id, []).append(b)
-    seq = Payment.objects.count()
+    seq = last_number("payment")
     pays, allocs, bills = [], [], []
     for a in accs:
         at = bill_day + dt.timedelta(days=int(rng.integers(1, 7)), hours=int(rng.integers(0, 10)))
@@ -376,6 +380,7 @@ def _prepaid_topups(rng, prepaid_ids, bill_day, today) -> int:
         if a.balance >= a.low_balance_yuan:
             a.low_balance_alerted_at = None
     Payment.objects.bulk_create(pays, batch_size=2000)
+    advance_numbers("payment", seq)
     Allocation.objects.bulk_create([Allocation(payment=p, bill=b, amount=amt) for p, b, amt in allocs], batch_size=2000)
     from django.db import connection
 

@@ -159,6 +159,18 @@ class Channel(models.TextChoices):
 CUSTOMER_CHANNELS = [c for c in Channel.values if c != Channel.PREPAID]
 
 
+class NumberCounter(models.Model):
+    """The last number handed out in a series (`payment`: the 收费流水号's sequence). Taking numbers is one
+    UPDATE of this row, which holds its lock until the taking transaction ends, so two clerks paying at
+    the same moment never get the same number (services.take_numbers)."""
+
+    series = models.CharField(max_length=20, primary_key=True)
+    last = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "流水号计数器"
+
+
 class Payment(AuditedModel):
     payment_no = models.CharField("收费流水号", max_length=30, unique=True)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payments", verbose_name="客户")

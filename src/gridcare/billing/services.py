@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
@@ -24,7 +24,8 @@ from gridcare.customers.models import Customer
 
 from . import catalog
 from .models import (CUSTOMER_CHANNELS, AccountStatus, Allocation, Bill, BillingAccount, BillRun, BillStatus, Channel,
-                     CutStatus, Disconnection, InvoiceRequest, InvoiceStatus, Payment, Reminder, RunStatus, Tariff)
+                     CutStatus, Disconnection, InvoiceRequest, InvoiceStatus, NumberCounter, Payment, Reminder, RunStatus,
+                     Tariff)
 from .rules import (CutLimits, TariffError, check_payment_amount, compute_bill, cut_violations, late_charge,
                     overlaps, parse_tariff, reconnect_state, tariff_to_dict, tier_kwh)
 
@@ -96,11 +97,18 @@ def export_tariffs(code: str | None = None) -> list[dict]:
 # Accounts
 
 
-def account_for(customer: Customer) -> BillingAccount:
-    acc = BillingAccount.objects.filter(customer=customer).first()
+def account_for(customer: Customer, lock: bool = False) -> BillingAccount:
+    """The customer's billing account, created with the class's default tariff when missing; `lock` (inside
+    a transaction) holds its row until commit so balance changes do not overwrite each other."""
+    qs = BillingAccount.objects.filter(customer=customer)
+    acc = (qs.select_for_update() if lock else qs).first()
     if acc is None:
         code = settings_data()["default_tariff"].get(customer.customer_class, "ZJ-RES-TIERED")
-        acc = BillingAccount.objects.create(customer=customer, tariff_code=code)
+        try:
+            with transaction.atomic():
+                acc = BillingAccount.objects.create(customer=customer, tariff_code=code)
+        except IntegrityError:  # created meanwhile by a concurrent request
+            acc = (qs.select_for_update() if lock else qs).get()
     return acc
 
 
@@ -189,6 +197,40 @@ def do_rebill(user, bill: Bill, usage: dict, reason: str) -> Bill:
 # Payments
 
 
+def _highest_payment_seq() -> int:
+    tails = (no[9:] for no in Payment.objects.values_list("payment_no", flat=True).iterator(chunk_size=10000))
+    return max((int(t) for t in tails if t.isdigit()), default=0)
+
+
+def take_numbers(series: str, n: int = 1) -> int:
+    """Reserve `n` consecutive numbers of a series and return the first. The counter row stays locked until
+    the caller's transaction ends, so concurrent payments never share a 流水号 (a rolled-back transaction
+    gives its numbers back). A missing row (a flushed test database) restarts after the highest number used."""
+    with transaction.atomic():
+        qs = NumberCounter.objects.filter(series=series)
+        if not qs.update(last=F("last") + n):
+            try:
+                with transaction.atomic():
+                    NumberCounter.objects.create(series=series, last=_highest_payment_seq() + n)
+            except IntegrityError:
+                qs.update(last=F("last") + n)
+        return qs.values_list("last", flat=True).get() - n + 1
+
+
+def last_number(series: str) -> int:
+    """The last number handed out (for bulk loaders that number their own rows, then call advance_numbers)."""
+    return take_numbers(series, 0) - 1
+
+
+def advance_numbers(series: str, last: int) -> None:
+    """Move the counter past numbers a bulk loader (the demo) wrote itself; never moves it back."""
+    NumberCounter.objects.filter(series=series, last__lt=last).update(last=last)
+
+
+def payment_no(paid_at: dt.datetime, seq: int) -> str:
+    return f"P{timezone.localtime(paid_at):%Y%m%d}{seq:08d}"
+
+
 def check_payment(data: dict) -> tuple[Decimal, str]:
     try:
         amount = check_payment_amount(data.get("amount"), data.get("currency") or "CNY")
@@ -208,11 +250,12 @@ def do_record_payment(user, customer: Customer, data: dict) -> Payment:
     paid_at = data.get("paid_at") or timezone.now()
     ref = (data.get("reference") or "").strip()
     with transaction.atomic():
+        # one payment of a customer at a time: its bills and its balance are read and written below
+        acc = account_for(customer, lock=True)
         if ref and Payment.objects.filter(channel=channel, reference=ref).exists():
             raise Conflict({"reference": f"渠道交易号 {ref} 已入账（重复缴费通知）"})
-        seq = Payment.objects.count() + 1
         payment = Payment.objects.create(
-            payment_no=f"P{timezone.localtime(paid_at):%Y%m%d}{seq:08d}", customer=customer, unit=customer.unit,
+            payment_no=payment_no(paid_at, take_numbers("payment")), customer=customer, unit=customer.unit,
             channel=channel, amount=amount, paid_at=paid_at, reference=ref,
             received_by=user if getattr(user, "pk", None) else None)
         left = amount
@@ -236,7 +279,6 @@ def do_record_payment(user, customer: Customer, data: dict) -> Payment:
                 bill.status = BillStatus.PAID
             bill.save()
         if left > 0:
-            acc = account_for(customer)
             acc.balance += left
             _rearm(acc)
             acc.save()
@@ -287,40 +329,44 @@ def settle_prepaid(bills, now: dt.datetime | None = None, customer_ids=None) -> 
     from gridcare.notifications.delivery import queue_event
 
     now = now or timezone.now()
-    accounts = BillingAccount.objects.filter(prepaid=True, balance__gt=0)
-    if customer_ids is not None:  # one rebill: only its customer's account
-        accounts = accounts.filter(customer_id__in=list(customer_ids))
-    accounts = {a.customer_id: a for a in accounts.select_related("customer")}
-    if not accounts:
-        return {"settled": 0, "amount": Decimal("0.00"), "alerts": 0}
-    todo = []
-    ids = list(accounts)
-    for i in range(0, len(ids), 5000):
-        todo += list(bills.filter(customer_id__in=ids[i:i + 5000], status=BillStatus.ISSUED).order_by("due_date", "id"))
-    seq = Payment.objects.count()
-    day = timezone.localtime(now)
-    payments, allocs, paid_bills, touched, alerts = [], [], [], {}, []
-    for bill in todo:
-        acc = accounts[bill.customer_id]
-        take = min(acc.balance, bill.amount - bill.paid)
-        if take <= 0:
-            continue
-        seq += 1
-        payments.append(Payment(payment_no=f"P{day:%Y%m%d}{seq:08d}", customer_id=bill.customer_id, unit_id=bill.unit_id,
-                                channel=Channel.PREPAID, amount=take, paid_at=now,
-                                reference=f"PREPAID-{bill.bill_no}"[:64]))
-        allocs.append((bill, take))
-        bill.paid += take
-        if bill.paid >= bill.amount:
-            bill.status = BillStatus.PAID
-        paid_bills.append(bill)
-        acc.balance -= take
-        touched[acc.pk] = acc
-    for acc in touched.values():
-        if acc.balance < acc.low_balance_yuan and acc.low_balance_alerted_at is None:
-            acc.low_balance_alerted_at = now
-            alerts.append(acc)
     with transaction.atomic():
+        # the accounts stay locked until commit: a payment at the counter meanwhile waits (do_record_payment
+        # locks the account first too) instead of writing a balance this settlement then overwrites
+        accounts = BillingAccount.objects.filter(prepaid=True, balance__gt=0)
+        if customer_ids is not None:  # one rebill: only its customer's account
+            accounts = accounts.filter(customer_id__in=list(customer_ids))
+        accounts = {a.customer_id: a for a in accounts.select_related("customer").select_for_update(of=("self",))
+                    .order_by("id")}
+        if not accounts:
+            return {"settled": 0, "amount": Decimal("0.00"), "alerts": 0}
+        todo = []
+        ids = list(accounts)
+        for i in range(0, len(ids), 5000):
+            todo += list(bills.filter(customer_id__in=ids[i:i + 5000], status=BillStatus.ISSUED).order_by("due_date", "id"))
+        payments, allocs, paid_bills, touched, alerts = [], [], [], {}, []
+        for bill in todo:
+            acc = accounts[bill.customer_id]
+            take = min(acc.balance, bill.amount - bill.paid)
+            if take <= 0:
+                continue
+            payments.append(Payment(customer_id=bill.customer_id, unit_id=bill.unit_id,
+                                    channel=Channel.PREPAID, amount=take, paid_at=now,
+                                    reference=f"PREPAID-{bill.bill_no}"[:64]))
+            allocs.append((bill, take))
+            bill.paid += take
+            if bill.paid >= bill.amount:
+                bill.status = BillStatus.PAID
+            paid_bills.append(bill)
+            acc.balance -= take
+            touched[acc.pk] = acc
+        for acc in touched.values():
+            if acc.balance < acc.low_balance_yuan and acc.low_balance_alerted_at is None:
+                acc.low_balance_alerted_at = now
+                alerts.append(acc)
+        if payments:
+            first = take_numbers("payment", len(payments))
+            for k, p in enumerate(payments):
+                p.payment_no = payment_no(now, first + k)
         Payment.objects.bulk_create(payments, batch_size=2000)
         by_bill = {p.reference: p for p in payments}
         Allocation.objects.bulk_create([Allocation(payment=by_bill[f"PREPAID-{b.bill_no}"[:64]], bill=b, amount=take)
