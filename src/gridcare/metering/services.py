@@ -217,6 +217,44 @@ def tou_registers_for(customer) -> tuple[str, ...]:
     return tuple(r for r in rules.TOU if r in versions[-1].energy)
 
 
+def _tou_split(customer, period: dt.date, regs, total_kwh: Decimal) -> dict[str, Decimal]:
+    """`total_kwh` split over the TOU registers by the account's own shares of the last 12 months of actual
+    reads, else the tariff's default shares (vee.yaml), else equally; the parts sum to the total exactly."""
+    year_ago = period.replace(year=period.year - 1)
+    history = dict(MeterRead.objects.filter(customer=customer, register__in=regs, status=ReadStatus.VALID,
+                                            period__lt=period, period__gte=year_ago, consumption_kwh__isnull=False)
+                   .exclude(source=ReadSource.ESTIMATE).values_list("register").annotate(k=Sum("consumption_kwh")))
+    return rules.split_tou(total_kwh, rules.tou_shares(regs, history, rules.config().tou_default_shares))
+
+
+def estimate_register(read: MeterRead) -> Decimal:
+    """估抄 of one TOU register (peak, valley …) whose read was found wrong, keeping the registers and the total
+    register of the same reading consistent: when the total and every other register of that reading are
+    actual valid reads, this register is what they leave (total − others, when not negative); otherwise its
+    share (the account's own, else the tariff default) of the total — the reading's valid total, else the
+    total estimated from history. A register is never estimated from the total's history as if it were
+    the whole month (which billed a month's usage again at peak price)."""
+    regs = tou_registers_for(read.customer)
+    if read.register not in regs:
+        regs = tuple(r for r in rules.TOU if r in {*regs, read.register})
+    total = (MeterRead.objects.filter(meter=read.meter, register="total", read_at=read.read_at,
+                                      status__in=[ReadStatus.VALID, ReadStatus.ESTIMATED], consumption_kwh__isnull=False)
+             .first())
+    if total is not None:
+        others = [r for r in MeterRead.objects.filter(meter=read.meter, read_at=read.read_at,
+                                                      register__in=[r for r in regs if r != read.register])
+                  .exclude(status=ReadStatus.REJECTED)]
+        if (total.status == ReadStatus.VALID and len(others) == len(regs) - 1
+                and all(o.status == ReadStatus.VALID and o.consumption_kwh is not None for o in others)):
+            rest = total.consumption_kwh - sum((o.consumption_kwh for o in others), Decimal(0))
+            if rest >= 0:
+                return rest
+        total_kwh = total.consumption_kwh
+    else:
+        total_kwh = estimate_from_history(read.customer, read.period, read.read_at)
+    return _tou_split(read.customer, read.period, regs, total_kwh)[read.register]
+
+
 def _estimate_tou(read: MeterRead, user, reason: str) -> list[MeterRead]:
     """An estimated total read of an account billed by time of use: its TOU registers are estimated too —
     the total split by the account's own TOU shares of the last 12 months of actual reads (else the
@@ -226,12 +264,7 @@ def _estimate_tou(read: MeterRead, user, reason: str) -> list[MeterRead]:
     regs = tou_registers_for(read.customer)
     if not regs or read.consumption_kwh is None:
         return []
-    year_ago = read.period.replace(year=read.period.year - 1)
-    history = dict(MeterRead.objects.filter(customer=read.customer, register__in=regs, status=ReadStatus.VALID,
-                                            period__lt=read.period, period__gte=year_ago,
-                                            consumption_kwh__isnull=False)
-                   .exclude(source=ReadSource.ESTIMATE).values_list("register").annotate(k=Sum("consumption_kwh")))
-    parts = rules.split_tou(read.consumption_kwh, rules.tou_shares(regs, history, rules.config().tou_default_shares))
+    parts = _tou_split(read.customer, read.period, regs, read.consumption_kwh)
     top = Decimal(10) ** rules.config().register_digits
     out = []
     now = timezone.now()
@@ -271,8 +304,21 @@ def do_resolve(user, exc: ReadException, resolution: str, reason: str, estimate_
             if resolution == Resolution.REJECT or resolution == Resolution.REREAD:
                 read.status = ReadStatus.REJECTED
             elif resolution == Resolution.ESTIMATE:
-                read.consumption_kwh = (_decimal_kwh(estimate_kwh) if estimate_kwh is not None else
-                                        estimate_from_history(exc.customer, read.period, read.read_at))
+                if estimate_kwh is not None:
+                    read.consumption_kwh = _decimal_kwh(estimate_kwh)
+                elif read.register != "total":
+                    read.consumption_kwh = estimate_register(read)
+                else:
+                    read.consumption_kwh = estimate_from_history(exc.customer, read.period, read.read_at)
+                # the register value follows the estimate (previous value + estimated kWh), so the next actual
+                # read is checked against it and not against the wrong figure; that figure stays in the reason
+                prev = _previous(read.meter, read.register, read.read_at)
+                if prev is not None and prev.value_kwh is not None and read.consumption_kwh is not None:
+                    value = (prev.value_kwh + read.consumption_kwh) % (Decimal(10) ** rules.config().register_digits)
+                    if value != read.value_kwh:
+                        exc.reason = f"{exc.reason}（原录入示数 {read.value_kwh}）"[:300]
+                        exc.save(update_fields=["reason"])
+                        read.value_kwh = value
                 read.status, read.source = ReadStatus.ESTIMATED, ReadSource.ESTIMATE
             else:
                 read.status = ReadStatus.VALID

@@ -85,6 +85,7 @@ def test_held_tou_read_estimated_with_the_accounts_own_shares_is_billed(world):
     assert peak.consumption_kwh == rules.split_tou(est, {"peak": D(840), "valley": D(360)})["peak"]
     assert {peak.status, valley.status, peak.source, valley.source} == {"estimated", "estimate"}
     assert valley.value_kwh == D(560) + valley.consumption_kwh   # September's valley read + its share
+    assert read.value_kwh == D(1800) + est   # not the 11,100 typed: the next actual read is checked against this
     run = october_run(world)
     assert run.bills == 1 and run.held == 0
     bill = Bill.objects.get()
@@ -134,3 +135,51 @@ def test_actual_read_after_an_estimate_rebills_by_interpolation(world):
     assert old.audit_entries().exists() and "插值" in new.note
     # recording the same situation again changes nothing (no second rebill)
     assert services.rebill_after_estimate(world.admin, world.cust_a, actual) == []
+
+
+@pytest.mark.django_db
+def test_a_wrong_tou_register_is_estimated_from_what_the_total_and_the_other_registers_leave(world):
+    tou_account(world)   # 5 October: total 1800, peak 1240, valley 560
+    at = dt.datetime(2026, 11, 4, 9, tzinfo=TZ)
+    total = services.do_record_read(world.admin, world.cust_a, "M1", at, D(2100), now=NOW)
+    valley = services.do_record_read(world.admin, world.cust_a, "M1", at, D(650), "valley", now=NOW)
+    peak = services.do_record_read(world.admin, world.cust_a, "M1", at, D(1100), "peak", now=NOW)  # below 1240
+    assert peak.status == "exception" and valley.status == "valid"
+    exc = peak.exceptions.get(rule="lower_than_previous")
+    for other in ReadException.objects.filter(status="open").exclude(pk=exc.pk):   # e.g. the TOU sum check
+        services.do_resolve(world.admin, other, "accept", "总表与谷段示数经核对无误")
+    total.refresh_from_db()
+    assert total.status == "valid" and total.consumption_kwh == D(300)
+    services.do_resolve(world.admin, exc, "estimate", "峰段示数抄错")
+    peak.refresh_from_db()
+    # 300 on the total, 90 on the valley: the peak is the 210 they leave (not a whole month's history again)
+    assert (peak.status, peak.consumption_kwh, peak.value_kwh) == ("estimated", D(210), D(1450))
+    exc.refresh_from_db()
+    assert "原录入示数 1100" in exc.reason
+    run = october_run(world)
+    assert run.bills == 1 and run.held == 0
+    bill = Bill.objects.get()
+    assert bill.kwh == D(300) and bill.estimated
+    expected = compute_bill(catalog.resolve("ZJ-RES-TOU"), dt.date(2026, 10, 1), dt.date(2026, 10, 31),
+                            {"peak": D(210), "valley": D(90)}, D(0))
+    assert bill.amount == expected.total
+    # the next actual peak read is checked against the estimate (1450), not against the wrong 1100
+    december = services.do_record_read(world.admin, world.cust_a, "M1", dt.datetime(2026, 12, 4, 9, tzinfo=TZ),
+                                       D(1660), "peak", now=NOW)
+    assert december.consumption_kwh == D(210)
+
+
+@pytest.mark.django_db
+def test_a_wrong_tou_register_without_a_sound_neighbour_takes_its_share_of_the_total(world):
+    tou_account(world)
+    at = dt.datetime(2026, 11, 4, 9, tzinfo=TZ)
+    services.do_record_read(world.admin, world.cust_a, "M1", at, D(2100), now=NOW)
+    services.do_record_read(world.admin, world.cust_a, "M1", at, D(500), "valley", now=NOW)   # below 560 too
+    peak = services.do_record_read(world.admin, world.cust_a, "M1", at, D(1100), "peak", now=NOW)
+    exc = peak.exceptions.get(rule="lower_than_previous")
+    for other in ReadException.objects.filter(status="open", read__register="total"):
+        services.do_resolve(world.admin, other, "accept", "总表示数经核对无误")
+    services.do_resolve(world.admin, exc, "estimate", "峰段示数抄错")
+    peak.refresh_from_db()
+    # the valley is wrong too: the peak is its own 70 % share of the sound total (history 840 : 360)
+    assert peak.consumption_kwh == rules.split_tou(D(300), {"peak": D(840), "valley": D(360)})["peak"] == D(210)
