@@ -103,17 +103,25 @@ def recompute_deadline(order, now=None):
     limit = clock.limit_for(order.order_type, key, order.area_kind)
     cal = current_calendar(max_age=CALENDAR_MAX_AGE)
     spans = paused_spans(order, start) if (key in wf.pausable and order.pk) else []
-    if spans:
-        now = now or timezone.now()
-        # a clock still paused gets a provisional deadline as if it resumed now
+    now = now or timezone.now()
+    if spans and order.suspended:
+        # a clock paused in time has no deadline until it resumes (None: not overdue, not near breach, not
+        # swept while the customer's requested delay runs); one paused after its deadline stays overdue
+        due = clock.due_with_pauses(start, limit, spans, cal)
+    elif spans:
         due = clock.due_with_pauses(start, limit, [(a, b or max(now, a)) for a, b in spans], cal)
     else:
         due = clock.due_at(start, limit, cal)
-    warn = clock.warn_at(start, due, warning_fraction(), limit=limit, calendar=cal)
+    warn = clock.warn_at(start, due, warning_fraction(), limit=limit, calendar=cal) if due else None
     previous_key = order.stage_limit_key
     order.stage_limit_key, order.stage_due_at, order.stage_warn_at = key, due, warn
     if previous_key != key:
         order.sla_state = SlaState.OK
+    elif due is None or due > now:
+        # the deadline moved later (a resumed pause, a corrected area): the marks follow it, so the sweep
+        # warns and escalates again against the new deadline instead of keeping a stale 已超时
+        state = SlaState.WARNING if warn is not None and warn <= now else SlaState.OK
+        order.sla_state = min(order.sla_state, state)
     if order.suspended:
         order.stage_warn_at = None  # a suspended clock raises no warning until it resumes
 
