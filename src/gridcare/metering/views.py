@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gridcare.accounts.permissions import can, require, scoped
@@ -46,7 +47,7 @@ def resolve(request, pk):
     try:
         services.do_resolve(request.user, exc, request.POST.get("resolution", ""), request.POST.get("reason", ""),
                             request.POST.get("estimate_kwh") or None)
-        messages.success(request, "异常已处理")
-    except DomainError as e:
+        messages.success(request, _("异常已处理"))
+    except DomainError as e:   # the service's reasons, as the API gives them (Chinese)
         messages.error(request, "；".join(e.errors.values()))
     return redirect(request.POST.get("next") or "metering:routes")
