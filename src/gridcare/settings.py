@@ -99,6 +99,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "zh-hans"
+# Bootstrap's alert classes: an error message is `alert-danger` (Django's default tag `error` has no style)
+MESSAGE_TAGS = {40: "danger"}  # django.contrib.messages.constants.ERROR
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"

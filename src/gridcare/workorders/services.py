@@ -475,8 +475,15 @@ def _link(user, order, earlier, at):
         _escalate(earlier, r["level"], "投诉工单客户二次来电，升级至单位领导", user, at)
 
 
+LINK_CAPABILITIES = ("create", "dispatch", "handle", "audit", "merge")
+
+
 @transaction.atomic
 def do_link_repeat(user, order_no, earlier_no, at=None):
+    """Link a repeat call to its earlier order (both in the user's scope). Taking, dispatching, handling,
+    auditing or merging orders lets one link them; seeing them alone does not (a link can escalate)."""
+    if not any(can(user, f"workorder.{c}") for c in LINK_CAPABILITIES):
+        raise PermissionDenied("无权关联重复来电")
     order = get_order(user, order_no, for_update=True)
     earlier = get_order(user, earlier_no, for_update=True)
     _link(user, order, earlier, at or timezone.now())

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gridcare.accounts.models import OrgUnit
@@ -68,7 +69,9 @@ def detail(request, order_no):
     wf = workflow(order.order_type)
     nxt = wf.next_stage(order.stage) if order.is_open else None
     earlier = [(s, STAGE_LABELS[s]) for s in wf.stages[: wf.stages.index(order.stage)]] if order.stage in wf.stages else []
+    spec = wf.clocks.get(order.stage)
     return render(request, "workorders/detail.html", {
+        "pausable": bool(order.is_open and spec and spec[0] in wf.pausable),
         "o": order, "events": order.events.all(), "next_stage": nxt, "next_label": STAGE_LABELS.get(nxt or "", ""),
         "earlier": earlier, "satisfactions": Satisfaction.choices, "stages": [(s, STAGE_LABELS[s]) for s in wf.stages],
         "can": {cap: can(request.user, f"workorder.{cap}") for cap in
@@ -104,11 +107,11 @@ def action(request, order_no):
             services.do_resume(user, order_no, p.get("note", ""))
         else:
             raise DomainError({"action": "未知操作"})
-        messages.success(request, "操作成功")
+        messages.success(request, _("操作成功"))
     except DomainError as exc:
         messages.error(request, "；".join(exc.errors.values()))
     except PermissionDenied as exc:
-        messages.error(request, str(exc) or "无权执行该操作")
+        messages.error(request, str(exc) or _("无权执行该操作"))
     return redirect("workorders:detail", order_no=order_no)
 
 
