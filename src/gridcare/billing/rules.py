@@ -19,6 +19,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from gridcare.core.workcalendar import to_local
+
 FEN = Decimal("0.01")
 KWH_Q = Decimal("0.01")
 TOU_REGISTERS = ("sharp", "peak", "flat", "valley")
@@ -517,7 +519,7 @@ def cut_violations(cut_at: dt.datetime, *, owed: Decimal, notice_delivered_at: d
     else:
         ahead = cut_at - notice_delivered_at
         if ahead < limits.notice_min:
-            problems.append(f"书面停电通知送达不足{limits.notice_min.days}天（送达于 {notice_delivered_at:%Y-%m-%d %H:%M}）")
+            problems.append(f"书面停电通知送达不足{limits.notice_min.days}天（送达于 {to_local(notice_delivered_at):%Y-%m-%d %H:%M}）")
         elif ahead > limits.notice_max:
             problems.append(f"书面停电通知送达已超过{limits.notice_max.days}天，须重新送达")
     minutes = int(limits.second_notice.total_seconds() // 60)
@@ -539,8 +541,16 @@ def reconnect_state(paid_at: dt.datetime, now: dt.datetime, reconnected_at: dt.d
     """The reconnection clock the dispatch centre sees: due time, time left, late (complaint risk)."""
     due = paid_at + limits.reconnect
     end = reconnected_at or now
-    return {"due_at": due, "left": due - now if reconnected_at is None else None,
-            "late": end > due, "same_day": end.date() == paid_at.date()}
+    left = due - now if reconnected_at is None else None
+    return {"due_at": due, "left": left, "left_text": duration_text(left) if left is not None else "",
+            "late": end > due, "same_day": to_local(end).date() == to_local(paid_at).date()}
+
+
+def duration_text(span: dt.timedelta) -> str:
+    """A time left as a clock reads it, hours:minutes (`23:05`, `0:45`; whole minutes, never negative) — the
+    same in every language."""
+    minutes = max(int(span.total_seconds() // 60), 0)
+    return f"{minutes // 60}:{minutes % 60:02d}"
 
 
 def check_payment_amount(amount, currency: str = "CNY") -> Decimal:

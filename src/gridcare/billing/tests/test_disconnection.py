@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from gridcare.billing import services
 from gridcare.billing.models import Bill, CutStatus
-from gridcare.billing.rules import CutLimits, cut_violations
+from gridcare.billing.rules import CutLimits, cut_violations, reconnect_state
 from gridcare.core.api_support import Conflict, DomainError
 from gridcare.testing import ApiClient
 
@@ -37,6 +37,23 @@ def test_cut_rules():
     assert "重要客户" in rule(critical=True)[0]
     assert rule(critical=True, authority_reported_at=CUT - dt.timedelta(days=1)) == []
     assert "无欠费" in rule(owed=D("0.00"))[0]
+
+
+def test_times_in_the_rules_are_local():
+    utc = dt.timezone.utc
+    # delivered 2 days 23 hours before the cut, given in UTC: the reason names the Beijing time
+    delivered = (CUT - dt.timedelta(days=2, hours=23)).astimezone(utc)
+    reason = rule(notice_delivered_at=delivered)[0]
+    assert f"送达于 {(CUT - dt.timedelta(days=2, hours=23)).astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M}" in reason
+    assert f"{delivered:%Y-%m-%d %H:%M}" not in reason
+    # paid at 07:00 in Beijing (23:00 UTC the day before), reconnected at 10:00: the same (Beijing) day
+    paid = dt.datetime(2026, 8, 20, 7, 0, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(utc)
+    state = reconnect_state(paid, paid + dt.timedelta(hours=3), paid + dt.timedelta(hours=3), LIMITS)
+    assert state["same_day"] and not state["late"]
+    # the time left reads as hours:minutes
+    state = reconnect_state(paid, paid + dt.timedelta(hours=2, minutes=14, seconds=59), None, LIMITS)
+    assert state["left_text"] == "21:45"
+    assert reconnect_state(paid, paid + dt.timedelta(hours=30), None, LIMITS)["left_text"] == "0:00"
 
 
 def overdue_bill(customer, amount="120.00"):
