@@ -524,7 +524,10 @@ def do_escalate(user, order_no, level, reason, at=None):
 @transaction.atomic
 def do_visit(user, order_no, satisfaction, note="", at=None):
     """回访: satisfied/neutral moves the order to 回访; dissatisfied re-opens it to handling and, at the
-    first visit, escalates it to the unit's leadership."""
+    first visit, escalates it to the unit's leadership. From the `dissatisfied_review` rule's visit on
+    (default the 2nd), a dissatisfied customer's order is not sent back again: it moves to 回访 with the
+    dissatisfaction on record and goes to the unit head (level 2) to be closed after review (经审核办结) —
+    handling that cannot satisfy the customer (a demand outside policy) would otherwise loop forever."""
     order = get_order(user, order_no, for_update=True)
     require(user, "workorder.visit")
     at = at or timezone.now()
@@ -537,7 +540,13 @@ def do_visit(user, order_no, satisfaction, note="", at=None):
     order.satisfaction = satisfaction
     first = order.visit_count == 1
     _event(order, EventKind.VISIT, user, at, note=note, satisfaction=satisfaction, visit=order.visit_count)
-    if satisfaction == Satisfaction.DISSATISFIED:
+    review = rule("dissatisfied_review")
+    if (satisfaction == Satisfaction.DISSATISFIED and review
+            and order.visit_count >= int(review.get("visits", 2))):
+        _move(order, "visited", user, at, note=f"第{order.visit_count}次回访仍不满意，转单位负责人审核办结：{note}")
+        if order.escalation < int(review.get("level", 2)):
+            _escalate(order, int(review.get("level", 2)), f"第{order.visit_count}次回访仍不满意，须审核办结", user, at)
+    elif satisfaction == Satisfaction.DISSATISFIED:
         _move(order, wf.reopen_to, user, at, note=f"回访不满意，重新处理：{note}", kind=EventKind.REOPEN)
         r = rule("dissatisfied_first_visit")
         if r and first:

@@ -187,6 +187,33 @@ def test_dissatisfied_first_visit_reopens_and_escalates(world, agent, dispatcher
     assert Notification.objects.filter(user=world.handler_a, kind="reopen").exists()
 
 
+def test_second_dissatisfied_visit_goes_to_the_unit_head_for_closing_after_review(world, agent, dispatcher, handler):
+    world.station_a.head = world.supervisor_county   # any user can be named head
+    world.station_a.save()
+    no = take(agent)
+    dispatcher.post(f"/api/workorders/{no}/advance", {"to": "dispatched", "assignee": "handler_a"})
+
+    def handle_again(start):
+        for stage in start:
+            handler.post(f"/api/workorders/{no}/advance", {"to": stage})
+        handler.post(f"/api/workorders/{no}/advance", {"to": "replied", "reply": "已安排线路改造"})
+        assert dispatcher.post(f"/api/workorders/{no}/advance", {"to": "audited"}).status_code == 200
+
+    handle_again(("received", "contacted", "handled"))
+    first = agent.post(f"/api/workorders/{no}/visit", {"satisfaction": "dissatisfied", "note": "仍然经常停电"}).json()
+    assert first["stage"] == "contacted" and first["escalation"] == 1
+    handle_again(("handled",))
+    second = agent.post(f"/api/workorders/{no}/visit", {"satisfaction": "dissatisfied", "note": "要求赔偿"}).json()
+    # not sent back a second time: on record as dissatisfied, raised to the unit head to close after review
+    assert second["stage"] == "visited" and second["satisfaction"] == "dissatisfied" and second["escalation"] == 2
+    assert "审核办结" in second["escalation_reason"]
+    assert Notification.objects.filter(user=world.supervisor_county, kind="escalation").exists()
+    events = agent.get(f"/api/workorders/{no}/events").json()
+    assert [e["kind"] for e in events].count("reopen") == 1
+    closed = dispatcher.post(f"/api/workorders/{no}/advance", {"to": "closed", "note": "诉求超出政策范围，经审核办结"})
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+
+
 def test_praise_and_answered_inquiry_close_on_the_call(world, agent):
     resp = agent.post("/api/workorders/", {"order_type": "praise", "account_no": "3100000001",
                                             "text": "表扬抢修班张师傅", "close_now": True})
