@@ -7,7 +7,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,14 @@ from .models import Hall, Window
 
 def _errors(exc: DomainError) -> str:
     return "；".join(str(v) for v in exc.errors.values())
+
+
+def _hall_or_404(code):
+    """A page for a hall code that does not exist (or has no queue) is a 404, not a server error."""
+    try:
+        return services.get_hall(code)
+    except DomainError as exc:
+        raise Http404(_errors(exc)) from None
 
 
 def _user_hall(request):
@@ -111,7 +119,7 @@ def counter_action(request):
 # ---------------------------------------------------------------- ticket machine
 @login_required
 def kiosk(request, code):
-    hall = services.get_hall(code)
+    hall = _hall_or_404(code)
     require(request.user, "hall.serve", hall.unit)
     ticket, error = None, ""
     if request.method == "POST":
@@ -130,12 +138,12 @@ def kiosk(request, code):
 
 # ---------------------------------------------------------------- hall screen (public)
 def display(request, code):
-    hall = services.get_hall(code)
+    hall = _hall_or_404(code)
     return render(request, "hall/display.html", {**services.display_data(hall), "poll_ms": 500})
 
 
 def display_board(request, code):
-    hall = services.get_hall(code)
+    hall = _hall_or_404(code)
     return render(request, "hall/_board.html", services.display_data(hall))
 
 
@@ -167,7 +175,7 @@ def ticket_qr(request, token):
 
 # ---------------------------------------------------------------- appointments and applications (public)
 def book(request, code):
-    hall = services.get_hall(code)
+    hall = _hall_or_404(code)
     today = services.local(timezone.now()).date()
     try:
         day = date.fromisoformat(request.GET.get("day") or request.POST.get("day") or "") 

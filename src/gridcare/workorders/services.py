@@ -254,7 +254,8 @@ def check_intake(user, data: dict):
 @transaction.atomic
 def do_create_order(user, data: dict, idempotency_key: str | None = None, at=None):
     """Create an order; returns (order, created). A retry with the same Idempotency-Key returns the
-    order the first call created."""
+    order the first call created; the same key from another user or with another type, customer or text
+    is a 409 and creates nothing."""
     # A retry with a known Idempotency-Key is found by the unique index when the INSERT below conflicts,
     # so a first call (nearly every call) spends no statement on looking for it.
     customer, unit, taiqu, area_kind = check_intake(user, data)
@@ -280,8 +281,15 @@ def do_create_order(user, data: dict, idempotency_key: str | None = None, at=Non
                 order.save()
             break
         except IntegrityError:
-            if idempotency_key and WorkOrder.objects.filter(idempotency_key=idempotency_key).exists():
-                return WorkOrder.objects.get(idempotency_key=idempotency_key), False
+            first = WorkOrder.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
+            if first is not None:
+                # a retry is the same user sending the same call again; a key reused by someone else or for
+                # another call is refused rather than answered with an order that is not theirs
+                if (first.created_by_id != getattr(user, "pk", None) or first.order_type != order.order_type
+                        or first.customer_id != order.customer_id or first.text != order.text):
+                    raise Conflict({"idempotency_key": "该 Idempotency-Key 已用于另一次受理（内容或受理人不同），"
+                                                       "重试请原样重发，新的受理请换一个键"})
+                return first, False
             order.pk = None
             order._state.adding = True
     _event(order, EventKind.CREATE, user, at, note=f"{Channel(order.channel).label}受理", to_stage="accepted")

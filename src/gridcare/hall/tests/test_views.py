@@ -29,3 +29,13 @@ def test_pages_render(world, hall):
     clerk = Client()
     assert clerk.login(username="clerk01", password=PASSWORD)
     assert clerk.get("/hall/H01/quality/").status_code == 403
+
+
+def test_an_unknown_hall_code_is_a_404_not_a_server_error(world, hall):
+    anon = Client()
+    for url in ("/hall/H99/display/", "/hall/H99/display/board/", "/hall/H99/kiosk/", "/hall/H99/book/"):
+        r = anon.get(url)
+        assert r.status_code in (404, 302), url      # the kiosk needs a login first
+    clerk = Client()
+    assert clerk.login(username="clerk01", password=PASSWORD)
+    assert clerk.get("/hall/H99/kiosk/").status_code == 404

@@ -269,6 +269,18 @@ def test_future_acceptance_time_is_refused(world, agent):
     assert resp.status_code == 400 and "accepted_at" in {e["field"] for e in resp.json()["errors"]}
 
 
+def test_an_idempotency_key_reused_for_another_call_or_by_another_user_is_refused(world, agent):
+    first = agent.post("/api/workorders/", COMPLAINT, headers={"Idempotency-Key": "call-9"})
+    assert first.status_code == 201
+    other = agent.post("/api/workorders/", {**COMPLAINT, "text": "另一件事：电费异常"}, headers={"Idempotency-Key": "call-9"})
+    assert other.status_code == 409 and "idempotency_key" in {e["field"] for e in other.json()["errors"]}
+    stranger = ApiClient(world.dispatcher).post("/api/workorders/", COMPLAINT, headers={"Idempotency-Key": "call-9"})
+    assert stranger.status_code == 409
+    assert WorkOrder.objects.count() == 1
+    again = agent.post("/api/workorders/", COMPLAINT, headers={"Idempotency-Key": "call-9"})
+    assert again.status_code == 200 and again.json()["order_no"] == first.json()["order_no"]
+
+
 def test_suspend_pauses_only_where_rules_allow(world, agent, dispatcher):
     no = take(agent)
     resp = ApiClient(world.handler_a).post(f"/api/workorders/{no}/suspend", {"reason": "客户要求延期"})
