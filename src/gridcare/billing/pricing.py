@@ -19,7 +19,8 @@ import datetime as dt
 import json
 from decimal import Decimal
 
-from .rules import REGISTER_LABELS, TIER_LABELS, TOU_REGISTERS, TariffError, compute_bill, segments
+from .rules import (REGISTER_LABELS, TIER_LABELS, TOU_REGISTERS, TariffError, billed_surcharges, compute_bill,
+                    segments)
 
 REGISTERS = ("total", *TOU_REGISTERS)
 PRICE_SCALE = 10 ** 8     # prices in 1e-8 yuan
@@ -66,7 +67,7 @@ def _fen(kwh, price_i: int):
 
 
 def _vector_plan(t) -> bool:
-    prices = list(t.energy.values()) + [s.price for s in t.surcharges]
+    prices = list(t.energy.values()) + [s.price for s in billed_surcharges(t)]
     if t.tiers:
         prices += list(t.tiers.increments)
         if any((b * 100) != (b * 100).to_integral_value() for b in t.tiers.bounds_kwh):
@@ -119,7 +120,7 @@ def _price_group(df, t):
             amt = _fen(kwh, _price_int(inc))
             lines.append(pl.when(kwh != 0).then(_line(f"阶梯加价（{TIER_LABELS[n]}）", kwh, inc, amt)))
             amounts.append(amt)
-    for s in t.surcharges:
+    for s in billed_surcharges(t):
         amt = _fen(total, _price_int(s.price))
         lines.append(_line(s.name, total, s.price, amt))
         amounts.append(amt)

@@ -252,18 +252,26 @@ class BillResult:
     tariff_codes: list[str]
     usage: dict
     total_kwh: Decimal
+    late: Line | None = None          # 违约金 when paid after the due date: owed beside the bill, not a bill line
+    overdue_days: int = 0
 
     @property
     def total(self) -> Decimal:
+        """The bill's amount: the sum of its lines (formats.md)."""
         return sum((line.amount for line in self.lines), Decimal("0.00"))
 
     @property
-    def charge_total(self) -> Decimal:
-        """The bill's amount without late-payment charges (what is owed for the energy)."""
-        return sum((line.amount for line in self.lines if line.kind != "late_charge"), Decimal("0.00"))
+    def amount_due(self) -> Decimal:
+        """What the customer pays on `paid_on`: the bill plus the late-payment charge."""
+        return self.total + (self.late.amount if self.late else Decimal("0.00"))
 
     def as_json(self) -> dict:
-        return {"lines": [line.as_json() for line in self.lines], "total": str(self.total)}
+        out = {"lines": [line.as_json() for line in self.lines], "total": str(self.total)}
+        if self.late is not None:
+            out["late_charge"] = {"item": self.late.item, "days": self.overdue_days, "rate_per_day": None if self.late.price is None else str(self.late.price),
+                                  "amount": str(self.late.amount)}
+            out["amount_due"] = str(self.amount_due)
+        return out
 
 
 @dataclass(frozen=True)
@@ -325,6 +333,18 @@ def tier_kwh(tiers: Tiers, usage: Decimal, before: Decimal, scale: Decimal = Dec
     return out
 
 
+# Classes whose catalogue price already includes the government funds (政府性基金及附加): their tariff may name
+# the funds, but no separate line is billed. Non-residential customers pay them as separate lines (the issue:
+# "government surcharges listed separately (e.g. 国家重大水利工程建设基金 for non-residential customers)"), and
+# formats.md's bill-calc example — a residential tariff naming the water fund — totals 297.92 without it.
+FUNDS_INCLUDED_CLASSES = frozenset({"residential"})
+
+
+def billed_surcharges(t: Tariff) -> tuple[Surcharge, ...]:
+    """The surcharges billed as separate lines for a tariff: none for a class whose price includes them."""
+    return () if t.customer_class in FUNDS_INCLUDED_CLASSES else t.surcharges
+
+
 def compute_bill(versions, start: dt.date, end: dt.date, usage: dict, ytd_before: Decimal = Decimal(0)) -> BillResult:
     """The bill lines of one period: energy by register, tier increments, surcharges (formats.md)."""
     versions = list(versions)
@@ -364,7 +384,7 @@ def compute_bill(versions, start: dt.date, end: dt.date, usage: dict, ytd_before
             for n, (kwh, inc) in enumerate(zip(tier_kwh(t.tiers, seg_total, before, scale), t.tiers.increments)):
                 if kwh and inc:
                     lines.append(Line(f"阶梯加价（{TIER_LABELS[n]}）{suffix}", kwh, inc, fen(kwh * inc), "tier"))
-        for s in t.surcharges:
+        for s in billed_surcharges(t):
             lines.append(Line(f"{s.name}{suffix}", seg_total, s.price, fen(seg_total * s.price), "surcharge"))
         ytd += seg_total
     return BillResult(lines, start, end, sorted({t.code for t, _, _ in segs}), usage, total)
@@ -465,9 +485,8 @@ def bill_calc(payload: dict, resolve, late_rules: LateRules) -> BillResult:
         raise TariffError(ytd_errors)
     result = compute_bill(versions, start, end, payload["usage_kwh"], ytd)
     if due and paid:
-        line = late_charge(result.charge_total, due, paid, versions[0].customer_class, late_rules)
-        if line:
-            result.lines.append(line)
+        result.late = late_charge(result.total, due, paid, versions[0].customer_class, late_rules)
+        result.overdue_days = late_days(due, paid) if result.late else 0
     return result
 
 
@@ -484,6 +503,9 @@ def format_bill(result: BillResult, title: str = "") -> str:
                    f"{'' if line.price is None else _plain(line.price):>14}{str(line.amount):>12}")
     out.append("-" * 60)
     out.append(f"合计：{result.total} 元")
+    if result.late is not None:
+        out.append(f"{result.late.item}：{result.late.amount} 元（逾期 {result.overdue_days} 天）")
+        out.append(f"应缴金额：{result.amount_due} 元")
     return "\n".join(out)
 
 

@@ -103,11 +103,11 @@ def test_prepaid_bill_paid_from_the_balance_at_issue(world):
     run = run_july(world)
     assert run.bills == 1
     b = Bill.objects.get(customer=world.cust_a)
-    assert b.amount == D("298.94") and b.paid == D("298.94") and b.status == "paid"
+    assert b.amount == D("297.92") and b.paid == D("297.92") and b.status == "paid"
     acc = BillingAccount.objects.get(customer=world.cust_a)
-    assert acc.balance == D("201.06") and acc.low_balance_alerted_at is None
+    assert acc.balance == D("202.08") and acc.low_balance_alerted_at is None
     p = Payment.objects.get(customer=world.cust_a)
-    assert (p.channel, p.amount, p.reference) == ("prepaid", D("298.94"), f"PREPAID-{b.bill_no}")
+    assert (p.channel, p.amount, p.reference) == ("prepaid", D("297.92"), f"PREPAID-{b.bill_no}")
     assert p.allocations.get().bill == b and p.audit_entries().exists() and acc.audit_entries().exists()
     assert not Delivery.objects.exists()  # still above the 20-yuan threshold: no alert
     # settling again (a retried run) deducts nothing twice; a deduction is not a channel customers choose
@@ -125,7 +125,7 @@ def test_prepaid_partial_deduction_alerts_once_per_crossing_and_top_up_rearms(wo
     BillingAccount.objects.filter(customer=world.cust_a).update(prepaid=True, balance=D("100.00"))
     run_july(world)
     b = Bill.objects.get(customer=world.cust_a)
-    assert b.paid == D("100.00") and b.status == "issued" and b.owed == D("198.94")   # the rest stays owed
+    assert b.paid == D("100.00") and b.status == "issued" and b.owed == D("197.92")   # the rest stays owed
     acc = BillingAccount.objects.get(customer=world.cust_a)
     assert acc.balance == D("0.00") and acc.low_balance_alerted_at is not None
     alert = Delivery.objects.select_related("event").get()
@@ -139,13 +139,13 @@ def test_prepaid_partial_deduction_alerts_once_per_crossing_and_top_up_rearms(wo
     # a top-up pays the debt first, the rest goes to the balance, above the threshold: re-armed
     r = ApiClient(world.admin).post("/api/billing/payments", {"account_no": "3100000001", "channel": "wechat",
                                                               "amount": "300.00", "paid_at": "2026-08-12T10:00:00+08:00"})
-    assert r.status_code == 201 and r.json()["to_balance"] == "101.06"
+    assert r.status_code == 201 and r.json()["to_balance"] == "102.08"
     acc.refresh_from_db()
-    assert acc.balance == D("105.06") and acc.low_balance_alerted_at is None
+    assert acc.balance == D("106.08") and acc.low_balance_alerted_at is None
     # the next crossing alerts again (a new event)
     b3 = bill(world.cust_a, "B-SEP", "90.00", dt.date(2026, 10, 25), period=dt.date(2026, 9, 1))
     assert services.settle_prepaid(Bill.objects.filter(pk=b3.pk))["alerts"] == 1
     acc.refresh_from_db()
-    assert acc.balance == D("15.06") and acc.low_balance_alerted_at is not None
+    assert acc.balance == D("16.08") and acc.low_balance_alerted_at is not None
     bodies = list(OutboundEvent.objects.filter(kind="billing_low_balance").order_by("id").values_list("body", flat=True))
-    assert len(bodies) == 2 and "余额为15.06元" in bodies[1]
+    assert len(bodies) == 2 and "余额为16.08元" in bodies[1]

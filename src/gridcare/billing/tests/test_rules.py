@@ -1,6 +1,7 @@
 """Worked tariff examples, each computed by hand (the arithmetic is in the comment above each assertion),
 with the source of its figures. Money rounds to the fen half up per line; the total is the sum of lines."""
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
@@ -27,26 +28,38 @@ def test_late_rules_come_from_time_limits_yaml():
     assert RULES == LateRules(D("0.001"), D("0.002"), D("0.003"), D("1.00"))
 
 
-def test_formats_md_example_by_the_stated_rules():
-    """formats.md: EX-RES-TIERED, 520 kWh in July, due 2026-08-15, paid 2026-09-04.
+def test_formats_md_example():
+    """formats.md: EX-RES-TIERED, 520 kWh in July, due 2026-08-15, paid 2026-09-04 → "total": "297.92".
     energy 520 × 0.4883 = 253.916 → 253.92; tier 2 (400−240) × 0.05 = 8.00; tier 3 (520−400) × 0.30 = 36.00;
-    国家重大水利工程建设基金 520 × 0.00196875 = 1.02375 → 1.02; bill 298.94;
-    违约金 (residential 1‰/day) 20 days (Sep 4 − Aug 15) × 0.001 × 298.94 = 5.97876 → 5.98; total 304.92.
-    formats.md prints 297.92, which is energy + tiers only (253.92 + 8.00 + 36.00) — it leaves out the
-    surcharge line and the late charge its own rules add (see docs/billing.md, "Discrepancy")."""
+    bill 297.92. The tariff names 国家重大水利工程建设基金, but a residential price already includes the
+    government funds: no separate line (they are billed separately for non-residential customers, below).
+    违约金 (residential 1‰/day, time-limits.yaml) 20 days (Sep 4 − Aug 15) × 0.001 × 297.92 = 5.9584 → 5.96,
+    owed beside the bill: amount due 303.88."""
     payload = {"tariff": "EX-RES-TIERED", "period": {"start": "2026-07-01", "end": "2026-07-31"},
                "usage_kwh": {"total": 520}, "ytd_kwh_before": 0, "due_date": "2026-08-15", "paid_on": "2026-09-04"}
-    result = bill_calc(payload, catalog.resolve, RULES)
-    out = result.as_json()
+    out = bill_calc(payload, catalog.resolve, RULES).as_json()
     assert [(x["kwh"], x["price"], x["amount"]) for x in out["lines"]] == [
-        ("520", "0.4883", "253.92"), ("160", "0.05", "8.00"), ("120", "0.30", "36.00"),
-        ("520", "0.00196875", "1.02"), (None, "0.001", "5.98")]
-    energy_and_tiers = sum(D(x["amount"]) for x in out["lines"][:3])
-    assert energy_and_tiers == D("297.92")
-    assert out["total"] == "304.92"
-    # without payment dates there is no late charge
+        ("520", "0.4883", "253.92"), ("160", "0.05", "8.00"), ("120", "0.30", "36.00")]
+    assert out["total"] == "297.92"
+    assert out["late_charge"] == {"item": "电费违约金（逾期20天×1‰/天）", "days": 20, "rate_per_day": "0.001",
+                                  "amount": "5.96"}
+    assert out["amount_due"] == "303.88"
+    # without payment dates: the same bill, no late charge
     del payload["due_date"], payload["paid_on"]
-    assert bill_calc(payload, catalog.resolve, RULES).as_json()["total"] == "298.94"
+    out = bill_calc(payload, catalog.resolve, RULES).as_json()
+    assert out == {"lines": out["lines"], "total": "297.92"}
+
+
+def test_the_water_fund_is_a_separate_line_for_a_non_residential_tariff():
+    """The same tariff made non-residential: 520 × 0.00196875 = 1.02375 → 1.02 on its own line; 298.94."""
+    from gridcare.billing.rules import tariff_to_dict
+
+    spec = tariff_to_dict(catalog.resolve("EX-RES-TIERED")[0])
+    spec.update(code="EX-NONRES", customer_class="non_residential")
+    payload = {"tariff": spec, "period": {"start": "2026-07-01", "end": "2026-07-31"}, "usage_kwh": {"total": 520}}
+    out = bill_calc(payload, catalog.resolve, RULES).as_json()
+    assert out["lines"][-1] == {"item": "国家重大水利工程建设基金", "kwh": "520", "price": "0.00196875", "amount": "1.02"}
+    assert out["total"] == "298.94"
 
 
 def test_zhejiang_annual_tiers_cross_into_second_tier():
@@ -94,14 +107,22 @@ def test_proration_when_the_price_changes_on_the_16th():
     """0.4883 to 07-15, 0.5000 from 07-16; 310 kWh in July (31 days) split 15:16 → 150.00 + 160.00 kWh.
     Monthly bounds scaled by the days: first part 240×15/31 = 116.13, so 116.13 kWh in tier 1 and
     33.87 in tier 2; second part 240×16/31 = 123.87, 36.13 kWh in tier 2.
-    150 × 0.4883 = 73.245 → 73.25; 33.87 × 0.05 = 1.6935 → 1.69; 150 × 0.00196875 = 0.2953 → 0.30;
-    160 × 0.5 = 80.00; 36.13 × 0.05 = 1.8065 → 1.81; 160 × 0.00196875 = 0.315 → 0.32; total 157.37."""
+    150 × 0.4883 = 73.245 → 73.25; 33.87 × 0.05 = 1.6935 → 1.69;
+    160 × 0.5 = 80.00; 36.13 × 0.05 = 1.8065 → 1.81; total 156.75 (residential: the water fund is in the price).
+    The same split for a non-residential customer adds the fund per part: 150 × 0.00196875 = 0.2953 → 0.30 and
+    160 × 0.00196875 = 0.315 → 0.32; total 157.37."""
     r = compute_bill([_ex("2026-01-01", "2026-07-15", "0.4883"), _ex("2026-07-16", None, "0.5000")],
                      *JULY, {"total": 310})
     assert [(str(line.kwh), str(line.amount)) for line in r.lines] == [
+        ("150.00", "73.25"), ("33.87", "1.69"), ("160.00", "80.00"), ("36.13", "1.81")]
+    assert "07-01～07-15" in r.lines[0].item and r.total == D("156.75")
+    nonres = [replace(_ex("2026-01-01", "2026-07-15", "0.4883"), customer_class="non_residential"),
+              replace(_ex("2026-07-16", None, "0.5000"), customer_class="non_residential")]
+    r = compute_bill(nonres, *JULY, {"total": 310})
+    assert [(str(line.kwh), str(line.amount)) for line in r.lines] == [
         ("150.00", "73.25"), ("33.87", "1.69"), ("150.00", "0.30"),
         ("160.00", "80.00"), ("36.13", "1.81"), ("160.00", "0.32")]
-    assert "07-01～07-15" in r.lines[0].item and r.total == D("157.37")
+    assert r.total == D("157.37")
 
 
 def test_late_charge_non_residential_across_the_year_end():

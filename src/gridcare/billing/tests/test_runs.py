@@ -35,12 +35,12 @@ def test_bill_run_through_the_worker_holds_exceptions(world):
     run = api.get(f"/api/billing/runs/{r.json()['id']}").json()
     assert run["status"] == "done" and run["progress"] == 100 and run["bills"] == 1 and run["held"] == 1
     bill = Bill.objects.get()
-    # 520 kWh on EX-RES-TIERED: 253.92 + 8.00 + 36.00 + 1.02 (see test_rules)
-    assert bill.amount == D("298.94") and bill.customer == world.cust_a and bill.due_date == dt.date(2026, 8, 25)
+    # 520 kWh on EX-RES-TIERED: 253.92 + 8.00 + 36.00, the water fund included in a residential price (test_rules)
+    assert bill.amount == D("297.92") and bill.customer == world.cust_a and bill.due_date == dt.date(2026, 8, 25)
     page = api.client
     page.force_login(world.admin)
     html = page.get(f"/billing/bills/{bill.bill_no}/").content.decode()
-    assert "阶梯加价（第三档）" in html and "298.94" in html
+    assert "阶梯加价（第三档）" in html and "297.92" in html
     assert BillRun.objects.get().audit_entries().exists()
 
 
