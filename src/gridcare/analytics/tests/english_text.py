@@ -67,3 +67,41 @@ def strings_in(obj, skip_keys=()):
     elif isinstance(obj, (list, tuple)):
         for v in obj:
             yield from strings_in(v, skip_keys)
+
+
+def people_and_places() -> list[str]:
+    """Names that are data in every language: units, users, customers (with their addresses)."""
+    from gridcare.accounts.models import OrgUnit, User
+    from gridcare.customers.models import Customer
+
+    values = [u.name for u in OrgUnit.objects.all()] + [u.name for u in User.objects.all()]
+    for c in Customer.objects.all():
+        values += [c.name, c.address]
+    return values
+
+
+def client_for(user=None, english: bool = False):
+    """A test client, logged in as `user` when given, asking for English with the language cookie."""
+    from django.test import Client
+
+    c = Client()
+    if user is not None:
+        c.force_login(user)
+    if english:
+        c.cookies["django_language"] = "en"
+    return c
+
+
+def check_both(user, url: str, zh: str, en: str, data=(), whole: bool = False) -> str:
+    """The page in Chinese shows `zh`; in English it shows `en`, not `zh`, and no Chinese but `data`.
+    Returns the English page."""
+    r = client_for(user).get(url)
+    assert r.status_code == 200, url
+    assert zh in r.content.decode(), (url, zh)
+    r = client_for(user, english=True).get(url)
+    assert r.status_code == 200, url
+    html = r.content.decode()
+    assert en in html, (url, en)
+    assert zh not in html, (url, zh)
+    assert leftover_han(html, data, whole=whole) == [], url
+    return html

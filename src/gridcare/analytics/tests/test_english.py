@@ -7,7 +7,6 @@ import json
 import re
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from gridcare.accounts.models import OrgUnit, User
@@ -16,7 +15,7 @@ from gridcare.customers.models import Customer
 from gridcare.workorders.models import WorkOrder
 from gridcare.workorders import services as wo_services
 
-from .english_text import HAN, leftover_han, strings_in
+from .english_text import HAN, client_for, leftover_han, strings_in
 
 pytestmark = pytest.mark.django_db
 
@@ -27,14 +26,6 @@ def data_values():
     for o in WorkOrder.objects.all():
         values += [o.get_order_type_display(), o.stage_label, o.text]
     return values
-
-
-def client_for(user, english=False):
-    c = Client()
-    c.force_login(user)
-    if english:
-        c.cookies["django_language"] = "en"
-    return c
 
 
 def chart_labels(html):

@@ -8,18 +8,15 @@ import re
 from decimal import Decimal as D
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from django.utils.translation import gettext, override
 
-from gridcare.accounts.models import OrgUnit, User
-from gridcare.analytics.tests.english_text import HAN, leftover_han
+from gridcare.analytics.tests.english_text import HAN, check_both, client_for, leftover_han, people_and_places
 from gridcare.billing import labels, services
 from gridcare.billing.models import (REMINDER_KINDS, Bill, BillStatus, Channel, CutStatus, Disconnection, Payment,
                                      Reminder)
 from gridcare.billing.rules import CutLimits, cut_violations
 from gridcare.billing.timeline import bills_and_payments
-from gridcare.customers.models import Customer
 from gridcare.customers.timeline import TIMELINE_SOURCES
 from gridcare.notifications.models import DeliveryStatus
 
@@ -31,35 +28,16 @@ LINE_NAME = "阶梯加价"
 
 def data_values():
     """Names and texts that come from data and stay as they are in English."""
-    values = [u.name for u in OrgUnit.objects.all()] + [u.name for u in User.objects.all()]
-    for c in Customer.objects.all():
-        values += [c.name, c.address]
+    values = people_and_places()
     for b in Bill.objects.all():
         values += [line["item"] for line in b.lines] + [b.note]
     values += [r.text for r in Reminder.objects.all()]
     return values
 
 
-def client_for(user, english=False):
-    c = Client()
-    c.force_login(user)
-    if english:
-        c.cookies["django_language"] = "en"
-    return c
-
-
 def check(user, url, zh, en, extra_data=()):
     """The page in Chinese shows `zh`; in English it shows `en` and no Chinese but data."""
-    r = client_for(user).get(url)
-    assert r.status_code == 200, url
-    assert zh in r.content.decode(), (url, zh)
-    r = client_for(user, english=True).get(url)
-    assert r.status_code == 200, url
-    html = r.content.decode()
-    assert en in html, (url, en)
-    assert zh not in html, (url, zh)
-    assert leftover_han(html, [*data_values(), *extra_data]) == [], url
-    return html
+    return check_both(user, url, zh, en, [*data_values(), *extra_data])
 
 
 def bill(customer, no, amount, due, period, **kw):

@@ -3,11 +3,8 @@ the `django_language=en` cookie, and then no Chinese left on the page except dat
 hall.yaml texts that are data: payment channels, FAQ, documents to bring). Needs the compiled catalogue
 (`gridcare compile_translations`, which `make test` runs first)."""
 import pytest
-from django.test import Client
 
-from gridcare.accounts.models import OrgUnit, User
-from gridcare.analytics.tests.english_text import leftover_han, strings_in
-from gridcare.customers.models import Customer
+from gridcare.analytics.tests.english_text import check_both, client_for, leftover_han, people_and_places, strings_in
 from gridcare.hall import services
 from gridcare.hall.config import config
 
@@ -17,9 +14,7 @@ pytestmark = pytest.mark.django_db
 def data_values():
     """Names and texts that come from data and stay as they are in English."""
     cfg = config()
-    values = [u.name for u in OrgUnit.objects.all()] + [u.name for u in User.objects.all()]
-    for c in Customer.objects.all():
-        values += [c.name, c.address]
+    values = people_and_places()
     for ch in cfg["payment_channels"]:
         values += [ch["name"], ch["how"]]
     for f in cfg.get("faq", []):
@@ -29,27 +24,9 @@ def data_values():
     return values
 
 
-def client_for(user=None, english=False):
-    c = Client()
-    if user is not None:
-        c.force_login(user)
-    if english:
-        c.cookies["django_language"] = "en"
-    return c
-
-
 def check(user, url, zh, en, whole=False, extra_data=()):
     """The page in Chinese shows `zh`; in English it shows `en` and no Chinese but data."""
-    r = client_for(user).get(url)
-    assert r.status_code == 200, url
-    assert zh in r.content.decode(), (url, zh)
-    r = client_for(user, english=True).get(url)
-    assert r.status_code == 200, url
-    html = r.content.decode()
-    assert en in html, (url, en)
-    assert zh not in html, (url, zh)
-    assert leftover_han(html, [*data_values(), *extra_data], whole=whole) == [], url
-    return html
+    return check_both(user, url, zh, en, [*data_values(), *extra_data], whole=whole)
 
 
 @pytest.fixture

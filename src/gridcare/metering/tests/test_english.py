@@ -6,13 +6,10 @@ exception queue (with its rule filter) and resolving an exception. Needs the com
 import datetime as dt
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from django.utils.translation import gettext, override
 
-from gridcare.accounts.models import OrgUnit, User
-from gridcare.analytics.tests.english_text import HAN, leftover_han
-from gridcare.customers.models import Customer
+from gridcare.analytics.tests.english_text import HAN, check_both, client_for, leftover_han, people_and_places
 from gridcare.grid.models import Meter
 from gridcare.metering import labels, services
 from gridcare.metering.models import ReadException, ReadingRoute, Resolution
@@ -24,34 +21,15 @@ pytestmark = pytest.mark.django_db
 
 def data_values():
     """Names and texts that come from data and stay as they are in English."""
-    values = [u.name for u in OrgUnit.objects.all()] + [u.name for u in User.objects.all()]
-    for c in Customer.objects.all():
-        values += [c.name, c.address]
+    values = people_and_places()
     values += [r.name for r in ReadingRoute.objects.all()]
     values += [e.message for e in ReadException.objects.all()]
     return values
 
 
-def client_for(u, english=False):
-    c = Client()
-    c.force_login(u)
-    if english:
-        c.cookies["django_language"] = "en"
-    return c
-
-
 def check(u, url, zh, en, extra_data=()):
     """The page in Chinese shows `zh`; in English it shows `en` and no Chinese but data."""
-    r = client_for(u).get(url)
-    assert r.status_code == 200, url
-    assert zh in r.content.decode(), (url, zh)
-    r = client_for(u, english=True).get(url)
-    assert r.status_code == 200, url
-    html = r.content.decode()
-    assert en in html, (url, en)
-    assert zh not in html, (url, zh)
-    assert leftover_han(html, [*data_values(), *extra_data]) == [], url
-    return html
+    return check_both(u, url, zh, en, [*data_values(), *extra_data])
 
 
 @pytest.fixture
