@@ -314,9 +314,11 @@ def _apply_intake_escalation(order, user, at):
         _escalate(order, r12398["level"], "12398监管热线投诉，由单位负责人亲自处理", user, at)
         return
     rr = rule("repeat_complaint")
-    if rr and order.customer_id:
+    if rr and (order.customer_id or order.caller_phone):
         since = at - timedelta(days=rr.get("window_days", 60))
-        earlier = WorkOrder.objects.filter(customer_id=order.customer_id, order_type="complaint",
+        # the same customer, or — for a caller not identified by 户号 — the same calling number (wo_caller_phone)
+        who = Q(customer_id=order.customer_id) if order.customer_id else Q(caller_phone=order.caller_phone)
+        earlier = WorkOrder.objects.filter(who, order_type="complaint",
                                            accepted_at__gte=since, accepted_at__lt=at).exclude(pk=order.pk)
         if earlier.exists():
             _escalate(order, rr["level"], "95598重复投诉，由单位负责人亲自处理", user, at)

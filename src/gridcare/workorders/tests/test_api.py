@@ -164,6 +164,18 @@ def test_12398_and_repeat_complaints_go_to_the_unit_head(world, agent):
     assert resp.json()["escalation"] == 2 and "重复投诉" in resp.json()["escalation_reason"]
 
 
+def test_repeat_complaint_by_a_caller_known_only_by_phone_goes_to_the_unit_head(world, agent):
+    anonymous = {"order_type": "complaint", "category_l2": "attitude", "unit_code": "S01", "area_kind": "urban",
+                 "caller_phone": "13700000077", "caller_name": "王女士", "text": "营业员态度差"}
+    first = agent.post("/api/workorders/", anonymous)
+    assert first.status_code == 201, first.content
+    assert first.json()["escalation"] == 0
+    again = agent.post("/api/workorders/", {**anonymous, "text": "上次投诉没人处理"}).json()
+    assert again["escalation"] == 2 and "重复投诉" in again["escalation_reason"]
+    other = agent.post("/api/workorders/", {**anonymous, "caller_phone": "13700000078"}).json()
+    assert other["escalation"] == 0
+
+
 def test_second_call_on_a_complaint_raises_it_to_leadership(world, agent):
     first = take(agent)
     resp = agent.post("/api/workorders/", {"order_type": "inquiry", "account_no": "3100000001",
