@@ -6,6 +6,18 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts and ends in the default language (Chinese). A request with the English cookie
+    activates English for the thread and LocaleMiddleware never turns it off, while texts built outside a
+    request (the intake lookup's context, the home cards) follow the active language."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def world(db):
     """A small utility: province → city → county → two stations, a hall, a service centre; one user per role;
