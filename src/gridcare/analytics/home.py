@@ -1,6 +1,7 @@
 """The home page's card for those who read reports: complaints this month against last month (counted
 on the order table's (order_type, accepted_at) index, so it is current without waiting for the facts)."""
 from django.utils import timezone
+from django.utils.translation import gettext
 
 
 def home_cards(user):
@@ -17,7 +18,9 @@ def home_cards(user):
     for preset in ("month", "last_month"):
         p = rules.preset_period(preset, today)
         counts.append(complaints.filter(accepted_at__gte=p.start_at, accepted_at__lt=p.end_at).count())
-    return [{"label": "本月投诉（上月）", "value": f"{counts[0]}（{counts[1]}）", "css": ""}]
+    return [{"label": gettext("本月投诉（上月）"),
+             "value": gettext("%(this_month)s（%(last_month)s）") % {"this_month": counts[0], "last_month": counts[1]},
+             "css": ""}]
 
 
 def register():

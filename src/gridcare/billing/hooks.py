@@ -1,11 +1,25 @@
 """Where billing plugs into the rest of GridCare without touching other apps' files: a home-page card
 (core.views.HOME_CARDS: overdue arrears and cut-off customers of the user's scope) and the agent's call
 context (workorders.services.CONTEXT_HOOKS: what the customer owes, since when, and where the
-disconnection process stands — a caller asking "why is my power off" is often a cut for arrears)."""
+disconnection process stands — a caller asking "why is my power off" is often a cut for arrears).
+
+The cards' labels and the summary are in the active language (the page's reader); the API answers with the
+context in Chinese, and the context's other values (status codes, the choice label) are the same in both."""
 from decimal import Decimal
 
 from django.db.models import Count, F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
+
+
+def _day(value) -> str:
+    """A due date in the reader's language: 2026年10月25日 / 2026-10-25."""
+    return value.strftime(pgettext("strftime: a date", "%Y年%m月%d日"))
+
+
+def _moment(value) -> str:
+    """A local time near today in the reader's language: 12月05日 04:00 / 2026-12-05 04:00."""
+    return timezone.localtime(value).strftime(pgettext("strftime: month, day and time", "%m月%d日 %H:%M"))
 
 
 def home_cards(user):
@@ -21,9 +35,9 @@ def home_cards(user):
     cases = dict(scoped(Disconnection.objects.filter(status__in=[CutStatus.NOTICE, CutStatus.CUT, CutStatus.PAID]),
                         user).values_list("status").annotate(n=Count("id")))
     late = scoped(Disconnection.objects.filter(status=CutStatus.PAID, complaint_risk=True), user).count()
-    return [{"label": "逾期欠费客户", "value": overdue["n"] or 0, "css": ""},
-            {"label": "逾期欠费金额（元）", "value": int(overdue["owed"] or 0), "css": ""},
-            {"label": "欠费停电中 / 待复电", "value": f"{cases.get(CutStatus.CUT, 0)} / {cases.get(CutStatus.PAID, 0)}",
+    return [{"label": gettext("逾期欠费客户"), "value": overdue["n"] or 0, "css": ""},
+            {"label": gettext("逾期欠费金额（元）"), "value": int(overdue["owed"] or 0), "css": ""},
+            {"label": gettext("欠费停电中 / 待复电"), "value": f"{cases.get(CutStatus.CUT, 0)} / {cases.get(CutStatus.PAID, 0)}",
              "css": "countdown-warn" if late else ""}]
 
 
@@ -49,24 +63,25 @@ def agent_context(customer, ctx, now):
             "balance": str(acc.balance) if acc and acc.prepaid else None, "disconnection": None}
     parts = []
     if over["n"]:
-        parts.append(f"逾期欠费 {info['overdue']} 元（{over['n']} 期，最早 {oldest:%Y年%m月%d日} 到期）")
+        parts.append(gettext("逾期欠费 %(amount)s 元（%(bills)s 期，最早 %(due)s 到期）") % {
+            "amount": info["overdue"], "bills": over["n"], "due": _day(oldest)})
     if case and (case.status != CutStatus.RECONNECTED or (now - case.reconnected_at).days < 3):
         d = {"status": case.status, "status_label": case.get_status_display(), "planned_cut_at": case.planned_cut_at,
              "cut_at": case.cut_at, "paid_at": case.paid_at, "reconnect_due_at": case.reconnect_due_at,
              "reconnected_at": case.reconnected_at, "complaint_risk": case.complaint_risk}
         if case.status == CutStatus.NOTICE:
-            parts.append(f"已送达欠费停电通知，计划 {timezone.localtime(case.planned_cut_at):%m月%d日 %H:%M} 停电")
+            parts.append(gettext("已送达欠费停电通知，计划 %(at)s 停电") % {"at": _moment(case.planned_cut_at)})
         elif case.status == CutStatus.CUT:
-            parts.append(f"已于 {timezone.localtime(case.cut_at):%m月%d日 %H:%M} 欠费停电，缴清后 24 小时内复电")
+            parts.append(gettext("已于 %(at)s 欠费停电，缴清后 24 小时内复电") % {"at": _moment(case.cut_at)})
         elif case.status == CutStatus.PAID:
             clock = reconnect_state(case.paid_at, now, None, cut_limits())
             d["late"] = clock["late"]
-            parts.append(f"已缴清待复电，复电时限 {timezone.localtime(clock['due_at']):%m月%d日 %H:%M}"
-                         + ("（已超时，投诉风险）" if clock["late"] else ""))
+            parts.append(gettext("已缴清待复电，复电时限 %(at)s") % {"at": _moment(clock["due_at"])}
+                         + (gettext("（已超时，投诉风险）") if clock["late"] else ""))
         elif case.status == CutStatus.RECONNECTED:
-            parts.append(f"已于 {timezone.localtime(case.reconnected_at):%m月%d日 %H:%M} 复电")
+            parts.append(gettext("已于 %(at)s 复电") % {"at": _moment(case.reconnected_at)})
         info["disconnection"] = d
-    info["summary"] = "；".join(parts)
+    info["summary"] = pgettext("between sentences", "；").join(parts)
     ctx["billing"] = info
 
 

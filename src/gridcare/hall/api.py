@@ -4,6 +4,8 @@ applications and self-service verification are public (auth=None) and keyed by u
 by 户号 + phone."""
 from datetime import date, datetime
 
+from django.conf import settings
+from django.utils import translation
 from ninja import Router, Schema
 
 from gridcare.core.api_support import DomainError
@@ -210,7 +212,8 @@ def finish(request, code: str, number: int):
 
 @router.post("/halls/{code}/windows/{number}/identify", response={200: dict})
 def identify(request, code: str, number: int, body: IdentifyIn):
-    ctx = services.do_identify(request.auth, code, number, body.q)
+    with translation.override(settings.LANGUAGE_CODE):     # outage titles in Chinese, like every API text
+        ctx = services.do_identify(request.auth, code, number, body.q)
     if ctx["customer"] is None:
         return {"customer": None, "candidates": [{"account_no": c.account_no, "name": c.name, "address": c.address}
                                                  for c in ctx["candidates"]]}
@@ -353,5 +356,6 @@ def clerk(request, username: str, since: date | None = None, until: date | None 
 @router.post("/public/self-service", response={200: dict}, auth=None)
 def self_service(request, body: VerifyIn):
     customer = selfservice.verify(body.account_no, body.phone)
-    return _jsonable({"token": selfservice.sign(customer), **selfservice.summary(customer)})
+    with translation.override(settings.LANGUAGE_CODE):     # outage titles in Chinese, like every API text
+        return _jsonable({"token": selfservice.sign(customer), **selfservice.summary(customer)})
 

@@ -3,6 +3,7 @@ comes from (post_save on WorkOrder, created only — bulk imports and demo data 
 intake context, the customer timeline and the home page."""
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gridcare.customers.timeline import register
 
@@ -52,9 +53,9 @@ def home_cards(user):
         return []
     now = timezone.now()
     mine = scoped(Outage.objects.filter(state="open"), user)
-    return [{"label": "停电中", "value": mine.filter(start_at__lte=now).count(), "css": ""},
-            {"label": "即将停电", "value": mine.filter(start_at__gt=now).count(), "css": ""},
-            {"label": "频繁停电台区", "value": scoped(WatchEntry.objects.filter(active=True, kind="taiqu"), user).count(),
+    return [{"label": gettext("停电中"), "value": mine.filter(start_at__lte=now).count(), "css": ""},
+            {"label": gettext("即将停电"), "value": mine.filter(start_at__gt=now).count(), "css": ""},
+            {"label": gettext("频繁停电台区"), "value": scoped(WatchEntry.objects.filter(active=True, kind="taiqu"), user).count(),
              "css": "countdown-warn"}]
 
 

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 
 from gridcare.accounts.models import OrgUnit, User
 from gridcare.accounts.permissions import can, in_scope, require, scope_path, scoped
@@ -26,7 +27,7 @@ from gridcare.notifications.delivery import queue_event
 from gridcare.notifications.models import Delivery, MessageTemplate, OutboundEvent
 from gridcare.notifications.services import notify
 
-from . import config, rules
+from . import config, labels, rules
 from .choices import Kind, ScopeKind, State, UpdateKind
 from .models import (FeederFaultAlert, Outage, OutageArea, OutageCall, OutageCustomer, OutageSubscriber,
                      OutageUpdate, WatchEntry)
@@ -701,20 +702,31 @@ def do_confirm_alert(user, alert_id: int, data: dict) -> Outage:
     return outage
 
 
+def _when(value: datetime | None) -> str:
+    """A time for the agent's lookup: as _local, “待定” (to be set) in the reader's language."""
+    return _local(value) if value else gettext("待定")
+
+
 def context_hook(customer, ctx, now):
     """What the agent sees on a call: outages under way (progress, expected restoration) and the ones
-    announced for the coming days."""
+    announced for the coming days. The title is in the active language (the pages' reader; the API answers
+    in Chinese); the outage's title, reason and cause are data and show as written."""
     for o in outages_for(customer, None, now, include_upcoming_days=7)[:5]:
+        kind = labels.kind_label(o.kind)
         if o.start_at > now:
-            title = f"即将{o.get_kind_display()} {o.outage_no}：{_local(o.start_at)} 至 {_local(o.end_at)}，{o.reason}"
+            title = gettext("即将%(kind)s %(outage_no)s：%(start)s 至 %(end)s，%(reason)s") % {
+                "kind": kind, "outage_no": o.outage_no, "start": _when(o.start_at), "end": _when(o.end_at),
+                "reason": o.reason}
+        elif o.state == State.RESTORED:
+            title = gettext("%(kind)s %(outage_no)s 已于 %(at)s 恢复送电") % {
+                "kind": kind, "outage_no": o.outage_no, "at": _when(o.restored_at)}
         else:
-            prog = UpdateKind(o.progress).label if o.progress else "已登记"
-            title = (f"{o.get_kind_display()} {o.outage_no}（{o.title}）{_local(o.start_at)} 起，进展：{prog}"
-                     + (f"，原因：{o.cause}" if o.cause else "")
-                     + f"，预计恢复：{_local(o.expected_restoration_at or o.end_at)}"
-                     + (f"，已来电 {o.call_count} 次" if o.call_count else ""))
-            if o.state == State.RESTORED:
-                title = f"{o.get_kind_display()} {o.outage_no} 已于 {_local(o.restored_at)} 恢复送电"
+            title = (gettext("%(kind)s %(outage_no)s（%(title)s）%(start)s 起，进展：%(progress)s") % {
+                "kind": kind, "outage_no": o.outage_no, "title": o.title, "start": _when(o.start_at),
+                "progress": labels.progress_label(o.progress)}
+                + (gettext("，原因：%(cause)s") % {"cause": o.cause} if o.cause else "")
+                + gettext("，预计恢复：%(at)s") % {"at": _when(o.expected_restoration_at or o.end_at)}
+                + (gettext("，已来电 %(calls)s 次") % {"calls": o.call_count} if o.call_count else ""))
         ctx["outages"].append({"title": title, "outage_no": o.outage_no, "state": o.state, "kind": o.kind,
                                "start_at": o.start_at, "expected_restoration_at": o.expected_restoration_at,
                                "progress": o.progress, "url": reverse("outages:detail", args=[o.outage_no])})

@@ -1,6 +1,8 @@
 from datetime import datetime
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
+from django.utils import translation
 from ninja import Header, Router, Schema, Status
 
 from gridcare.accounts.models import OrgUnit
@@ -241,11 +243,13 @@ def list_orders(request, stage: str | None = None, status: str | None = None, un
 @router.get("/lookup", response=list[CustomerContext])
 def lookup_caller(request, q: str):
     """Identify the caller by 户号 or phone (several matches offered), each with open orders, the
-    last 90 days' orders, sensitive flags and current outages."""
+    last 90 days' orders, sensitive flags and current outages. The texts (outage titles, the billing
+    summary) are in Chinese whatever the client's language cookie: the page's lookup shows them translated."""
     require(request.user, "workorder.create")
     out = []
     for c in customer_services.search(request.user, q, 10):
-        ctx = services.customer_context(request.user, c)
+        with translation.override(settings.LANGUAGE_CODE):
+            ctx = services.customer_context(request.user, c)
         out.append({"account_no": c.account_no, "name": c.name, "address": c.address, "phone": c.phone,
                     "area_kind": c.area_kind, "unit_code": c.unit.code, "taiqu_code": c.transformer_area.code,
                     "critical": c.critical, "sensitive": ctx["sensitive"], "sensitive_reason": ctx["sensitive_reason"],

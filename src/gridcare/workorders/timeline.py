@@ -1,5 +1,6 @@
-"""Work orders on the customer's timeline and on the home page."""
+"""Work orders on the customer's timeline and on the home page (the cards' labels in the reader's language)."""
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from gridcare.customers.timeline import register
 
@@ -27,10 +28,10 @@ def home_cards(user):
         return []
     now = timezone.now()
     mine = scoped(WorkOrder.objects.filter(status="open"), user)
-    return [{"label": "在途工单", "value": mine.count(), "css": ""},
-            {"label": "即将超时", "value": mine.filter(stage_warn_at__lte=now, stage_due_at__gt=now).count(),
+    return [{"label": gettext("在途工单"), "value": mine.count(), "css": ""},
+            {"label": gettext("即将超时"), "value": mine.filter(stage_warn_at__lte=now, stage_due_at__gt=now).count(),
              "css": "countdown-warn"},
-            {"label": "已超时", "value": mine.filter(stage_due_at__lte=now).count(), "css": "countdown-over"}]
+            {"label": gettext("已超时"), "value": mine.filter(stage_due_at__lte=now).count(), "css": "countdown-over"}]
 
 
 def _register_home():
