@@ -39,3 +39,22 @@ def test_an_unknown_hall_code_is_a_404_not_a_server_error(world, hall):
     clerk = Client()
     assert clerk.login(username="clerk01", password=PASSWORD)
     assert clerk.get("/hall/H99/kiosk/").status_code == 404
+
+
+def test_self_service_shows_an_outage_by_its_title(world, hall):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from gridcare.outages import services as outage_services
+
+    now = timezone.now()
+    planned = outage_services.do_create_outage(world.dispatcher, {
+        "kind": "planned", "scope_kind": "taiqu", "taiqu_codes": ["TQ0001"], "reason": "配合市政道路改造",
+        "start_at": now + dt.timedelta(days=2), "end_at": now + dt.timedelta(days=2, hours=8),
+        "late_reason": "市政工期提前"})
+    r = Client().post("/hall/self/", {"account_no": "3100000001", "phone": "13900000001"}, follow=True)
+    html = r.content.decode()
+    shown = r.context["data"]["outages"]
+    assert shown and planned.outage_no in shown[0]["title"]
+    assert shown[0]["title"] in html and "{&#x27;title&#x27;" not in html and "outage_no" not in html
