@@ -30,3 +30,20 @@ def page(browser):
     pg.set_default_timeout(15000)
     yield pg
     context.close()
+
+
+@pytest.fixture
+def contexts(browser):
+    """More browser contexts for one test (a clerk, the hall screen, a customer's phone), all closed when the
+    test ends, pass or fail: a page left open keeps polling the live server during later tests."""
+    made = []
+
+    def make(**kw):
+        context = browser.new_context(**{"locale": "zh-CN", "timezone_id": "Asia/Shanghai", **kw})
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
+

@@ -32,11 +32,11 @@ def login(page, live_server, username):
     page.wait_for_url(re.compile(r".*/$"))
 
 
-def test_queue_flow_and_live_display(browser, live_server, hall_live):
-    ctx = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+def test_queue_flow_and_live_display(contexts, live_server, hall_live):
+    ctx = contexts()
     clerk = ctx.new_page()
     clerk.set_default_timeout(15000)
-    screen = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai").new_page()
+    screen = contexts().new_page()
     screen.set_default_timeout(15000)
 
     # the hall screen is public; mark the page so that a reload would be detected
@@ -97,11 +97,10 @@ def test_queue_flow_and_live_display(browser, live_server, hall_live):
     assert "A001" in screen.locator("#recent-calls").inner_text()
 
     # the customer rates on the ticket page (QR / SMS link)
-    customer = browser.new_context(locale="zh-CN").new_page()
+    customer = contexts().new_page()
     customer.goto(f"{live_server.url}{status_url}")
     customer.click("#rate-form button[value='5']")
     assert "感谢您的评价" in customer.content()
     from gridcare.hall.models import Ticket
 
     assert Ticket.objects.get(number="A001").rating == 5
-    ctx.close()

@@ -35,7 +35,10 @@ def test_login_page_renders_with_local_assets(page, live_server, world_live):
 def test_agent_takes_a_call_with_the_keyboard(page, live_server, world_live):
     login(page, live_server, "agent01")
     page.goto(f"{live_server.url}/workorders/new/")
-    page.keyboard.type("13900000001")          # the lookup field has focus
+    # the lookup field has focus, and htmx has bound its input trigger (on a loaded machine typing can
+    # otherwise start before htmx has processed the page, and the keystrokes trigger nothing)
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'lookup-q' && window.htmx")
+    page.keyboard.type("13900000001")
     card = page.locator("#lookup-results .card")
     card.wait_for()
     assert "张三" in card.inner_text()
@@ -56,6 +59,7 @@ def test_sensitive_flag_is_shown_at_lookup(page, live_server, world_live):
     world_live.cust_a.save()
     login(page, live_server, "agent01")
     page.goto(f"{live_server.url}/workorders/new/")
+    page.wait_for_function("window.htmx")
     page.fill("#lookup-q", "3100000001")
     flag = page.locator(".sensitive-flag")
     flag.wait_for()
