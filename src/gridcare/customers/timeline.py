@@ -1,5 +1,9 @@
-"""The customer timeline: every domain contributes entries (audit, orders, outages, bills…)."""
+"""The customer timeline: every domain contributes entries (audit, orders, outages, bills…), each with its
+labels in the reader's language (the texts of data — names, a message as sent — stay as they are)."""
 from django.core.exceptions import FieldDoesNotExist
+from django.utils.translation import gettext, pgettext
+
+from . import labels
 
 from .models import Customer
 
@@ -7,9 +11,9 @@ TIMELINE_SOURCES = []
 
 
 def _field_label(attname: str) -> str:
-    """The Chinese name of a customer field from its audit key (`transformer_area_id` → 台区)."""
+    """The name of a customer field from its audit key (`transformer_area_id` → 台区), in the reader's language."""
     try:
-        return str(Customer._meta.get_field(attname.removesuffix("_id")).verbose_name)
+        return gettext(str(Customer._meta.get_field(attname.removesuffix("_id")).verbose_name))
     except FieldDoesNotExist:
         return attname
 
@@ -32,12 +36,13 @@ def timeline(customer, limit=50):
 def _audit_entries(customer, limit):
     out = []
     for log in customer.audit_entries()[:limit]:
-        who = log.actor_username or {"demo": "演示数据", "import": "批量导入"}.get(log.source, log.source)
+        who = log.actor_username or labels.audit_source(log.source)
         if log.action == "update":
-            fields = "、".join(_field_label(k) for k in log.changes if not k.startswith("_"))
-            detail = f"{who}：修改 {fields}"
+            fields = pgettext("list separator", "、").join(_field_label(k) for k in log.changes if not k.startswith("_"))
+            detail = gettext("%(who)s：修改 %(fields)s") % {"who": who, "fields": fields}
         else:
             detail = who
-        out.append({"at": log.at, "kind": "档案", "title": f"{log.get_action_display()}客户档案",
+        out.append({"at": log.at, "kind": pgettext("customer timeline", "档案"),
+                    "title": labels.audit_title(log.action, log.get_action_display()),
                     "detail": detail[:200], "url": ""})
     return out

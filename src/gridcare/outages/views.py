@@ -7,13 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from gridcare.accounts.permissions import can, require, scoped
 from gridcare.core.api_support import DomainError
 from gridcare.core.workcalendar import TZ
 
-from . import services
+from . import labels, services
 from .choices import Kind, ScopeKind
 from .models import WatchEntry
 
@@ -51,12 +52,14 @@ def plan(request):
         data = _plan_data(request.POST)
         try:
             outage = services.do_create_outage(request.user, data)
-            messages.success(request, f"停电 {outage.outage_no} 已发布，已通知 {outage.customers_affected} 户客户")
+            messages.success(request, gettext("停电 %(outage_no)s 已发布，已通知 %(count)s 户客户") % {
+                "outage_no": outage.outage_no, "count": outage.customers_affected})
             return redirect("outages:detail", outage_no=outage.outage_no)
         except DomainError as exc:
             errors = exc.errors
     return render(request, "outages/plan.html", {"errors": errors, "data": request.POST if request.method == "POST" else {},
-                                                 "kinds": Kind.choices, "scopes": ScopeKind.choices})
+                                                 "kinds": [(k, labels.kind_label(k)) for k in Kind.values],
+                                                 "scopes": [(s, labels.scope_label(s)) for s in ScopeKind.values]})
 
 
 @login_required
@@ -66,7 +69,8 @@ def plan_check(request):
     require(request.user, "outage.manage")
     try:
         result = services.check_outage(request.user, _plan_data(request.POST))
-        return render(request, "outages/_notice_check.html", {"notice": result["notice"], "plan": result})
+        return render(request, "outages/_notice_check.html", {"notice": result["notice"], "plan": result,
+                                                                "notice_message": labels.notice_message(result["notice"])})
     except DomainError as exc:
         return render(request, "outages/_notice_check.html", {"errors": exc.errors})
 
@@ -93,12 +97,12 @@ def progress(request, outage_no):
         action = p.get("action", "progress")
         if action == "cancel":
             services.do_cancel(request.user, outage_no, p.get("note", ""))
-            messages.success(request, "已取消，取消通知已发出")
+            messages.success(request, gettext("已取消，取消通知已发出"))
         else:
             codes = [c.strip() for c in p.get("taiqu_codes", "").replace("，", ",").split(",") if c.strip()]
             services.do_progress(request.user, outage_no, p.get("kind", ""), p.get("note", ""),
                                  _dt(p.get("expected_at", "")), p.get("cause", ""), codes)
-            messages.success(request, "进展已登记并推送")
+            messages.success(request, gettext("进展已登记并推送"))
     except DomainError as exc:
         messages.error(request, "；".join(exc.errors.values()))
     return redirect("outages:detail", outage_no=outage_no)

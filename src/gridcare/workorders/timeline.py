@@ -1,6 +1,7 @@
-"""Work orders on the customer's timeline and on the home page (the cards' labels in the reader's language)."""
+"""Work orders on the customer's timeline and on the home page (the cards' labels and the timeline's kind in the
+reader's language; the order type, category, stage and the caller's text are data and stay as they are)."""
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from gridcare.customers.timeline import register
 
@@ -14,7 +15,7 @@ def order_entries(customer, limit):
         title = f"{o.get_order_type_display()} {o.order_no}"
         if o.category_l2:
             title += f"（{o.get_category_l2_display()}）"
-        out.append({"at": o.accepted_at, "kind": "工单", "title": title,
+        out.append({"at": o.accepted_at, "kind": pgettext("customer timeline", "工单"), "title": title,
                     "detail": f"{o.stage_label} · {o.text[:60]}", "url": reverse("workorders:detail", args=[o.order_no])})
     return out
 
