@@ -47,9 +47,23 @@ class OrgUnit(AuditedModel):
     def subtree(self):
         return OrgUnit.objects.filter(path__startswith=self.path)
 
+    @property
+    def ancestor_codes(self) -> list[str]:
+        """The codes of the units above this one, from the root down (its path without itself)."""
+        return self.path.strip("/").split("/")[:-1]
+
     def ancestors(self):
-        codes = [c for c in self.path.strip("/").split("/")][:-1]
-        return OrgUnit.objects.filter(code__in=codes).order_by("path")
+        return OrgUnit.objects.filter(code__in=self.ancestor_codes).order_by("path")
+
+    @staticmethod
+    def nearest_head_ids(units) -> dict:
+        """unit pk → its head's user id, or the nearest ancestor's when it has none (None when no unit above
+        has one either): one query for all the units' ancestors."""
+        codes = {c for u in units if not u.head_id for c in u.ancestor_codes}
+        heads = (dict(OrgUnit.objects.filter(code__in=codes, head__isnull=False).values_list("code", "head_id"))
+                 if codes else {})
+        return {u.pk: u.head_id or next((heads[c] for c in reversed(u.ancestor_codes) if c in heads), None)
+                for u in units}
 
 
 class User(AbstractUser, AuditedModel):

@@ -13,6 +13,8 @@ import re
 
 from django.utils.translation import gettext, gettext_noop
 
+from .rules import Reason
+
 SHOWN_AS_DATA = (
     # models.BillStatus
     gettext_noop("未缴清"), gettext_noop("已缴清"), gettext_noop("已作废"),
@@ -47,26 +49,9 @@ def reminder_channel(channel: str) -> str:
     return gettext(REMINDER_CHANNELS[channel]) if channel in REMINDER_CHANNELS else channel
 
 
-# rules.cut_violations: fixed reasons, and reasons around a number of days/minutes or a time
-_CUT_FIXED = frozenset([
-    gettext_noop("客户已无欠费，不得停电"), gettext_noop("未送达书面停电通知"), gettext_noop("再次通知早于书面通知"),
-    gettext_noop("重要客户停电前须报告电力管理部门，未报告不得停电"), gettext_noop("停电时间必须带时区"),
-])
-_CUT_PATTERNS = (
-    (re.compile(r"^书面停电通知送达不足(?P<days>\d+)天（送达于 (?P<at>[^）]+)）$"),
-     gettext_noop("书面停电通知送达不足%(days)s天（送达于 %(at)s）")),
-    (re.compile(r"^书面停电通知送达已超过(?P<days>\d+)天，须重新送达$"),
-     gettext_noop("书面停电通知送达已超过%(days)s天，须重新送达")),
-    (re.compile(r"^停电前(?P<minutes>\d+)分钟未再次通知客户$"), gettext_noop("停电前%(minutes)s分钟未再次通知客户")),
-    (re.compile(r"^再次通知距停电不足(?P<minutes>\d+)分钟$"), gettext_noop("再次通知距停电不足%(minutes)s分钟")),
-)
-
-
-def cut_condition(text: str) -> str:
-    """A reason of rules.cut_violations in the active language; any other text unchanged."""
-    if text in _CUT_FIXED:
-        return gettext(text)
-    for pattern, msgid in _CUT_PATTERNS:
-        if m := pattern.match(text):
-            return gettext(msgid) % m.groupdict()
-    return text
+def cut_condition(reason: str) -> str:
+    """A reason of rules.cut_violations (a rules.Reason: its msgid and values) in the active language; any
+    other text unchanged."""
+    if isinstance(reason, Reason):
+        return gettext(reason.msgid) % reason.params if reason.params else gettext(reason.msgid)
+    return reason

@@ -268,7 +268,8 @@ class BillResult:
     def as_json(self) -> dict:
         out = {"lines": [line.as_json() for line in self.lines], "total": str(self.total)}
         if self.late is not None:
-            out["late_charge"] = {"item": self.late.item, "days": self.overdue_days, "rate_per_day": None if self.late.price is None else str(self.late.price),
+            rate = None if self.late.price is None else str(self.late.price)
+            out["late_charge"] = {"item": self.late.item, "days": self.overdue_days, "rate_per_day": rate,
                                   "amount": str(self.late.amount)}
             out["amount_due"] = str(self.amount_due)
         return out
@@ -529,32 +530,48 @@ class CutLimits:
                    dt.timedelta(hours=d["reconnection_after_payment"]["hours"]))
 
 
+def gettext_noop(msgid: str) -> str:
+    """Marks a message for the catalogue (these rules stay free of Django; pages translate, see Reason)."""
+    return msgid
+
+
+class Reason(str):
+    """A rule's reason: the Chinese text itself — what the API and error messages carry — that also keeps its
+    msgid and values, so a page can show it in the reader's language (billing/labels.py cut_condition)."""
+
+    def __new__(cls, msgid: str, **params):
+        text = super().__new__(cls, msgid % params if params else msgid)
+        text.msgid, text.params = msgid, params
+        return text
+
+
 def cut_violations(cut_at: dt.datetime, *, owed: Decimal, notice_delivered_at: dt.datetime | None,
                    second_notice_at: dt.datetime | None, critical: bool, authority_reported_at: dt.datetime | None,
                    limits: CutLimits) -> list[str]:
-    """Why a cut at `cut_at` would be unlawful (empty list: it may go ahead)."""
+    """Why a cut at `cut_at` would be unlawful (empty list: it may go ahead), as Reasons."""
     problems = []
     if owed <= 0:
-        problems.append("客户已无欠费，不得停电")
+        problems.append(Reason(gettext_noop("客户已无欠费，不得停电")))
     if notice_delivered_at is None:
-        problems.append("未送达书面停电通知")
+        problems.append(Reason(gettext_noop("未送达书面停电通知")))
     else:
         ahead = cut_at - notice_delivered_at
         if ahead < limits.notice_min:
-            problems.append(f"书面停电通知送达不足{limits.notice_min.days}天（送达于 {to_local(notice_delivered_at):%Y-%m-%d %H:%M}）")
+            problems.append(Reason(gettext_noop("书面停电通知送达不足%(days)s天（送达于 %(at)s）"),
+                                   days=limits.notice_min.days, at=f"{to_local(notice_delivered_at):%Y-%m-%d %H:%M}"))
         elif ahead > limits.notice_max:
-            problems.append(f"书面停电通知送达已超过{limits.notice_max.days}天，须重新送达")
+            problems.append(Reason(gettext_noop("书面停电通知送达已超过%(days)s天，须重新送达"), days=limits.notice_max.days))
     minutes = int(limits.second_notice.total_seconds() // 60)
     if second_notice_at is None:
-        problems.append(f"停电前{minutes}分钟未再次通知客户")
+        problems.append(Reason(gettext_noop("停电前%(minutes)s分钟未再次通知客户"), minutes=minutes))
     elif notice_delivered_at and second_notice_at < notice_delivered_at:
-        problems.append("再次通知早于书面通知")
+        problems.append(Reason(gettext_noop("再次通知早于书面通知")))
     elif cut_at - second_notice_at < limits.second_notice:
-        problems.append(f"再次通知距停电不足{minutes}分钟")
+        problems.append(Reason(gettext_noop("再次通知距停电不足%(minutes)s分钟"), minutes=minutes))
     if critical and authority_reported_at is None:
-        problems.append("重要客户停电前须报告电力管理部门，未报告不得停电")
+        problems.append(Reason(gettext_noop("重要客户停电前须报告电力管理部门，未报告不得停电")))
     if cut_at.tzinfo is None:
-        problems.append("停电时间必须带时区")
+        problems.append(Reason(gettext_noop("停电时间必须带时区")))
     return problems
 
 

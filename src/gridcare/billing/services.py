@@ -13,7 +13,8 @@ from pathlib import Path
 
 import yaml
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Max, Sum
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from gridcare.accounts.models import OrgUnit
@@ -101,14 +102,16 @@ def account_for(customer: Customer, lock: bool = False) -> BillingAccount:
     """The customer's billing account, created with the class's default tariff when missing; `lock` (inside
     a transaction) holds its row until commit so balance changes do not overwrite each other."""
     qs = BillingAccount.objects.filter(customer=customer)
-    acc = (qs.select_for_update() if lock else qs).first()
+    if lock:
+        qs = qs.select_for_update()
+    acc = qs.first()
     if acc is None:
         code = settings_data()["default_tariff"].get(customer.customer_class, "ZJ-RES-TIERED")
         try:
             with transaction.atomic():
                 acc = BillingAccount.objects.create(customer=customer, tariff_code=code)
         except IntegrityError:  # created meanwhile by a concurrent request
-            acc = (qs.select_for_update() if lock else qs).get()
+            acc = qs.get()
     return acc
 
 
@@ -198,8 +201,9 @@ def do_rebill(user, bill: Bill, usage: dict, reason: str) -> Bill:
 
 
 def _highest_payment_seq() -> int:
-    tails = (no[9:] for no in Payment.objects.values_list("payment_no", flat=True).iterator(chunk_size=10000))
-    return max((int(t) for t in tails if t.isdigit()), default=0)
+    """The highest sequence in P<yyyymmdd><8 digits> (fixed width: the greatest tail is the greatest number)."""
+    tail = Payment.objects.aggregate(m=Max(Substr("payment_no", 10)))["m"]
+    return int(tail) if tail and tail.isdigit() else 0
 
 
 def take_numbers(series: str, n: int = 1) -> int:

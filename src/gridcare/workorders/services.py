@@ -143,9 +143,7 @@ def _unit_head(unit):
     the unit's path holds its ancestors' codes)."""
     if unit.head_id:
         return unit.head
-    codes = unit.path.strip("/").split("/")[:-1]
-    nearest = (OrgUnit.objects.filter(code__in=codes, head__isnull=False).select_related("head")
-               .order_by("-path").first()) if codes else None
+    nearest = unit.ancestors().filter(head__isnull=False).select_related("head").order_by("-path").first()
     return nearest.head if nearest else None
 
 
@@ -554,8 +552,9 @@ def do_visit(user, order_no, satisfaction, note="", at=None):
     if (satisfaction == Satisfaction.DISSATISFIED and review
             and order.visit_count >= int(review.get("visits", 2))):
         _move(order, "visited", user, at, note=f"第{order.visit_count}次回访仍不满意，转单位负责人审核办结：{note}")
-        if order.escalation < int(review.get("level", 2)):
-            _escalate(order, int(review.get("level", 2)), f"第{order.visit_count}次回访仍不满意，须审核办结", user, at)
+        level = int(review.get("level", 2))
+        if order.escalation < level:
+            _escalate(order, level, f"第{order.visit_count}次回访仍不满意，须审核办结", user, at)
     elif satisfaction == Satisfaction.DISSATISFIED:
         _move(order, wf.reopen_to, user, at, note=f"回访不满意，重新处理：{note}", kind=EventKind.REOPEN)
         r = rule("dissatisfied_first_visit")
@@ -568,13 +567,18 @@ def do_visit(user, order_no, satisfaction, note="", at=None):
     return order
 
 
+def clock_may_pause(order) -> bool:
+    """Whether the clock running in the order's current stage is one the rules let pause (`pausable`)."""
+    wf = workflow(order.order_type)
+    spec = wf.clocks.get(order.stage)
+    return bool(order.status == Status.OPEN and spec and spec[0] in wf.pausable)
+
+
 @transaction.atomic
 def do_suspend(user, order_no, reason, at=None):
     order = get_order(user, order_no, for_update=True)
     require(user, "workorder.handle")
-    wf = workflow(order.order_type)
-    spec = wf.clocks.get(order.stage)
-    if order.status != Status.OPEN or order.suspended or not spec or spec[0] not in wf.pausable:
+    if order.suspended or not clock_may_pause(order):
         raise Conflict({"reason": "该工单当前环节的时限不允许暂停"})
     if not (reason or "").strip():
         raise DomainError({"reason": "暂停计时必须填写原因（如客户要求延期）"})

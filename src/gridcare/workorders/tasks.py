@@ -14,31 +14,24 @@ from .models import StageEvent, WorkOrder
 
 
 def _leaders_by_unit(unit_ids):
+    """unit pk → the users a sweep notice goes to: its supervisors and its head (the nearest ancestor's when
+    the unit has none)."""
     from gridcare.accounts.models import OrgUnit, User
 
-    units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=unit_ids)}
+    units = list(OrgUnit.objects.filter(pk__in=unit_ids))
     supervisors = {}
     for u in User.objects.filter(unit_id__in=unit_ids, role="supervisor", is_active=True):
-        supervisors.setdefault(u.unit_id, []).append(u.pk)
-    # a unit without a head of its own answers to the nearest ancestor's head (as escalation does):
-    # one query for all the ancestors named in the units' paths
-    codes = {c for u in units.values() if not u.head_id for c in u.path.strip("/").split("/")[:-1]}
-    heads = dict(OrgUnit.objects.filter(code__in=codes, head__isnull=False).values_list("code", "head_id")) if codes else {}
-    out = {}
-    for pk, unit in units.items():
-        ids = set(supervisors.get(pk, []))
-        head = unit.head_id or next((heads[c] for c in reversed(unit.path.strip("/").split("/")[:-1]) if c in heads), None)
-        if head:
-            ids.add(head)
-        out[pk] = ids
-    return out
+        supervisors.setdefault(u.unit_id, set()).add(u.pk)
+    heads = OrgUnit.nearest_head_ids(units)
+    return {u.pk: supervisors.get(u.pk, set()) | ({heads[u.pk]} if heads[u.pk] else set()) for u in units}
 
 
 def sweep_sla(now=None, batch: int = 5000) -> dict:
     """Mark orders past their warning time (即将超时) and past their deadline (已超时), write an SLA
     event, and notify the assignee, the unit's supervisors and its head (the nearest ancestor's when the
-    unit has none). A suspended order whose clock was paused in time has no deadline and is not swept. Each order is marked once per state
-    (the UPDATE only touches rows still below that state), so two sweeps never notify twice."""
+    unit has none). A suspended order whose clock was paused in time has no deadline and is not swept.
+    Each order is marked once per state (the UPDATE only touches rows still below that state), so two
+    sweeps never notify twice."""
     now = now or timezone.now()
     result = {}
     for state, field, label in ((SlaState.OVERDUE, "stage_due_at", "已超时"),

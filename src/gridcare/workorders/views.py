@@ -69,9 +69,8 @@ def detail(request, order_no):
     wf = workflow(order.order_type)
     nxt = wf.next_stage(order.stage) if order.is_open else None
     earlier = [(s, STAGE_LABELS[s]) for s in wf.stages[: wf.stages.index(order.stage)]] if order.stage in wf.stages else []
-    spec = wf.clocks.get(order.stage)
     return render(request, "workorders/detail.html", {
-        "pausable": bool(order.is_open and spec and spec[0] in wf.pausable),
+        "pausable": services.clock_may_pause(order),
         "o": order, "events": order.events.all(), "next_stage": nxt, "next_label": STAGE_LABELS.get(nxt or "", ""),
         "earlier": earlier, "satisfactions": Satisfaction.choices, "stages": [(s, STAGE_LABELS[s]) for s in wf.stages],
         "can": {cap: can(request.user, f"workorder.{cap}") for cap in

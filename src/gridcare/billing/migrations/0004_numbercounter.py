@@ -1,16 +1,14 @@
 from django.db import migrations, models
+from django.db.models import Max
+from django.db.models.functions import Substr
 
 
 def seed(apps, schema_editor):
     """Continue after the highest sequence already used (the last 8 digits of P<yyyymmdd><seq>)."""
     Payment = apps.get_model("billing", "Payment")
     NumberCounter = apps.get_model("billing", "NumberCounter")
-    last = 0
-    for no in Payment.objects.values_list("payment_no", flat=True).iterator(chunk_size=10000):
-        tail = no[9:]
-        if tail.isdigit():
-            last = max(last, int(tail))
-    NumberCounter.objects.create(series="payment", last=last)
+    tail = Payment.objects.aggregate(m=Max(Substr("payment_no", 10)))["m"]
+    NumberCounter.objects.create(series="payment", last=int(tail) if tail and tail.isdigit() else 0)
 
 
 class Migration(migrations.Migration):
