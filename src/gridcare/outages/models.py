@@ -132,7 +132,11 @@ class OutageCall(AuditedModel):
 
 class FeederFaultAlert(AuditedModel):
     """Several fault calls from different 台区 of one feeder in a short window: a feeder-level fault is
-    suspected (grouping rule of outage-rules.yaml). One open alert per feeder."""
+    suspected (grouping rule of outage-rules.yaml). One open alert per feeder; each later call on the feeder
+    joins it (order_nos, taiqu_ids). The two lists grow with every call and are left out of the audit rows:
+    each order is on record itself, and the rows keep calls, 台区 count and times."""
+
+    audit_exclude = ("order_nos", "taiqu_ids")
 
     feeder = models.ForeignKey(Feeder, on_delete=models.CASCADE, related_name="fault_alerts", verbose_name="线路")
     first_call_at = models.DateTimeField("首次来电")
@@ -140,6 +144,7 @@ class FeederFaultAlert(AuditedModel):
     calls = models.PositiveIntegerField("来电数", default=0)
     taiqu_count = models.PositiveIntegerField("涉及台区数", default=0)
     order_nos = models.JSONField("工单", default=list)
+    taiqu_ids = models.JSONField("涉及台区", default=list)
     open = models.BooleanField("待处理", default=True)
     outage = models.ForeignKey(Outage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                                verbose_name="确认的停电事件")

@@ -651,32 +651,52 @@ def link_call(order) -> OutageCall | None:
 
 
 def check_feeder_fault(order, taiqu_id):
-    from gridcare.workorders.models import WorkOrder
-
+    """Group a fault call with its feeder's: a call on a feeder already under suspicion (an open alert
+    with a call within the window) joins that alert, under a row lock, without re-reading the window, so a
+    call costs the same however many calls the fault has already brought in; otherwise the window's calls
+    decide (rules.feeder_fault_suspected) whether to open an alert and tell the dispatchers."""
     cfg = config.rules()["feeder_fault"]
     if taiqu_id is None or order.fault_kind not in cfg["fault_kinds"]:
         return None
     at = order.accepted_at
     since = at - timedelta(minutes=cfg["window_minutes"])
+    feeder_id = _feeder_id_of(order, taiqu_id)
+    alert = (FeederFaultAlert.objects.select_for_update().filter(feeder_id=feeder_id, open=True, last_call_at__gte=since)
+             .order_by("-last_call_at").first())
+    if alert is not None:
+        if order.order_no not in alert.order_nos:
+            alert.order_nos = [*alert.order_nos, order.order_no]
+            alert.calls += 1
+        if taiqu_id not in alert.taiqu_ids:
+            alert.taiqu_ids = [*alert.taiqu_ids, taiqu_id]
+            alert.taiqu_count = len(alert.taiqu_ids)
+        alert.last_call_at = max(alert.last_call_at, at)
+        alert.save()
+        return alert
     calls = _feeder_window_calls(taiqu_id, list(cfg["fault_kinds"]), since, at)
     suspected, n_calls, n_taiqu = rules.feeder_fault_suspected(
         [(t, tq) for _no, t, tq in calls], at, cfg["window_minutes"], cfg["min_taiqu"], cfg["min_calls"])
     if not suspected:
         return None
-    taiqu = TransformerArea.objects.select_related("feeder", "feeder__unit").get(pk=taiqu_id)
-    alert = FeederFaultAlert.objects.filter(feeder=taiqu.feeder, open=True, last_call_at__gte=since).first()
-    nos = sorted({c[0] for c in calls})
-    if alert is None:
-        alert = FeederFaultAlert(feeder=taiqu.feeder, first_call_at=min(c[1] for c in calls))
-        title = f"疑似线路故障：{taiqu.feeder.name}"
-        body = f"{cfg['window_minutes']}分钟内{n_taiqu}个台区{n_calls}次故障报修，请研判是否为线路故障"
-        users = dispatchers_for(taiqu.feeder.unit)
-        transaction.on_commit(lambda: notify(users, "feeder_fault", title, body, reverse("outages:board"),
-                                             dedupe=f"feeder-fault:{taiqu.feeder_id}:{at:%Y%m%d%H%M}"))
-    alert.last_call_at, alert.calls, alert.taiqu_count = at, n_calls, n_taiqu
-    alert.order_nos = sorted(set(alert.order_nos or []) | set(nos))
-    alert.save()
+    feeder = Feeder.objects.select_related("unit").get(pk=feeder_id)
+    alert = FeederFaultAlert.objects.create(
+        feeder=feeder, first_call_at=min(c[1] for c in calls), last_call_at=at, calls=n_calls, taiqu_count=n_taiqu,
+        order_nos=sorted({c[0] for c in calls}), taiqu_ids=sorted({c[2] for c in calls if c[2] is not None}))
+    title = f"疑似线路故障：{feeder.name}"
+    body = f"{cfg['window_minutes']}分钟内{n_taiqu}个台区{n_calls}次故障报修，请研判是否为线路故障"
+    users = dispatchers_for(feeder.unit)
+    transaction.on_commit(lambda: notify(users, "feeder_fault", title, body, reverse("outages:board"),
+                                         dedupe=f"feeder-fault:{feeder_id}:{at:%Y%m%d%H%M}"))
     return alert
+
+
+def _feeder_id_of(order, taiqu_id):
+    """The feeder of the call's 台区, from the 台区 the intake already loaded when it is that one."""
+    for taiqu in (order.transformer_area if order.transformer_area_id else None,
+                  order.customer.transformer_area if order.customer_id else None):
+        if taiqu is not None and taiqu.pk == taiqu_id:
+            return taiqu.feeder_id
+    return TransformerArea.objects.filter(pk=taiqu_id).values_list("feeder_id", flat=True).first()
 
 
 def dispatchers_for(unit) -> list:

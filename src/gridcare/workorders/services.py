@@ -249,13 +249,10 @@ def check_intake(user, data: dict):
     return customer, unit, taiqu, area_kind
 
 
-@transaction.atomic
 def do_create_order(user, data: dict, idempotency_key: str | None = None, at=None):
     """Create an order; returns (order, created). A retry with the same Idempotency-Key returns the
     order the first call created; the same key from another user or with another type, customer or text
     is a 409 and creates nothing."""
-    # A retry with a known Idempotency-Key is found by the unique index when the INSERT below conflicts,
-    # so a first call (nearly every call) spends no statement on looking for it.
     customer, unit, taiqu, area_kind = check_intake(user, data)
     now = timezone.now()
     at = at or data.get("accepted_at") or now
@@ -272,13 +269,17 @@ def do_create_order(user, data: dict, idempotency_key: str | None = None, at=Non
         accepted_at=at, stage_entered_at=at, stage="accepted", idempotency_key=idempotency_key or None,
         created_by=user if getattr(user, "pk", None) else None)
     recompute_deadline(order, at)
+    # A retry with a known Idempotency-Key, or a clash of the random order number, is found by a unique
+    # index when the INSERT conflicts. The whole intake transaction is then rolled back and, for a new
+    # number, tried again: no look-up before the INSERT and no savepoint around it, so a first call
+    # (nearly every call) spends no statement on either.
     for _attempt in range(5):
         order.order_no = new_order_no(at)
         try:
-            with transaction.atomic():
-                order.save()
-            break
+            return _take_order(order, user, data, at), True
         except IntegrityError:
+            order.pk = None
+            order._state.adding = True
             first = WorkOrder.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
             if first is not None:
                 # a retry is the same user sending the same call again; a key reused by someone else or for
@@ -286,10 +287,18 @@ def do_create_order(user, data: dict, idempotency_key: str | None = None, at=Non
                 if (first.created_by_id != getattr(user, "pk", None) or first.order_type != order.order_type
                         or first.customer_id != order.customer_id or first.text != order.text):
                     raise Conflict({"idempotency_key": "该 Idempotency-Key 已用于另一次受理（内容或受理人不同），"
-                                                       "重试请原样重发，新的受理请换一个键"})
+                                                       "重试请原样重发，新的受理请换一个键"}) from None
                 return first, False
-            order.pk = None
-            order._state.adding = True
+            if _attempt == 4:
+                raise  # not a number clash (five in a row do not happen): a real fault, not hidden
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def _take_order(order, user, data, at):
+    """The writes of one intake, in one transaction: the order (its audit row), the create event, a
+    repeat-call link, intake escalation, the after-intake hooks, and closing at once when asked."""
+    order.save()
     _event(order, EventKind.CREATE, user, at, note=f"{Channel(order.channel).label}受理", to_stage="accepted")
     if data.get("repeat_of"):
         earlier = WorkOrder.objects.filter(order_no=data["repeat_of"]).first()
@@ -301,7 +310,7 @@ def do_create_order(user, data: dict, idempotency_key: str | None = None, at=Non
     if data.get("close_now"):
         order.reply = data.get("reply") or "已在通话中答复/记录"
         _move(order, "closed", user, at, note="受理时直接办结")
-    return order, True
+    return order
 
 
 def _apply_intake_escalation(order, user, at):

@@ -156,3 +156,85 @@ def test_feeder_fault_counts_only_the_feeders_calls(world):
         transformer_area__feeder=world.feeder1).values_list("order_no", flat=True)) | {"X000000000000001"}
     assert not FeederFaultAlert.objects.filter(feeder=world.feeder2).exists()
     assert StageEvent.objects.filter(kind="create").count() == 4
+
+
+def test_a_call_on_a_feeder_under_suspicion_joins_the_alert_without_reading_the_window(world):
+    from gridcare.core.models import AuditLog
+    from gridcare.grid.models import TransformerArea
+
+    agent = ApiClient(world.agent)
+    for account in ("3100000001", "3100000001", "3100000002"):  # TQ0001 twice, TQ0002: F001 under suspicion
+        assert agent.post("/api/workorders/", {**FAULT, "account_no": account}).status_code == 201
+    alert = FeederFaultAlert.objects.get(feeder=world.feeder1)
+    assert (alert.calls, alert.taiqu_count, sorted(alert.taiqu_ids)) == (3, 2, sorted([world.taiqu_a.pk, world.taiqu_a2.pk]))
+    # a further call from a third 台区 of F001 joins it: one more call and 台区, its number on the list,
+    # and the calls already grouped are not read again
+    taiqu3 = TransformerArea.objects.create(code="TQ0003", name="城关三号台区", feeder=world.feeder1, unit=world.station_a,
+                                            area_kind="urban", capacity_kva=200)
+    cust = _grid_customer(world, "3100000009", taiqu3)
+    with CaptureQueriesContext(connection) as captured:
+        resp = agent.post("/api/workorders/", {**FAULT, "account_no": cust.account_no})
+    assert resp.status_code == 201
+    assert not any("UNION ALL" in s for s in _statements(captured)), "the window was read again"
+    alert.refresh_from_db()
+    assert (alert.calls, alert.taiqu_count) == (4, 3) and resp.json()["order_no"] in alert.order_nos
+    # a call from a 台区 already counted adds a call, not a 台区; the audit rows keep counts, not the lists
+    agent.post("/api/workorders/", {**FAULT, "account_no": "3100000002"})
+    alert.refresh_from_db()
+    assert (alert.calls, alert.taiqu_count, len(alert.order_nos)) == (5, 3, 5)
+    updates = AuditLog.objects.filter(content_type__model="feederfaultalert", object_pk=str(alert.pk), action="update")
+    assert updates.count() == 2
+    assert all("calls" in u.changes and "order_nos" not in u.changes for u in updates)
+    # a call on the other feeder is not grouped with F001
+    agent.post("/api/workorders/", {**FAULT, "account_no": "3100000101"})
+    alert.refresh_from_db()
+    assert alert.calls == 5 and not FeederFaultAlert.objects.filter(feeder=world.feeder2).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_number_clash_is_taken_again_in_a_new_transaction(world, monkeypatch):
+    """The intake has no savepoint: a clashing number rolls the whole intake back and it is taken again
+    with a new number, leaving exactly one order, one create event and one audit row."""
+    from gridcare.core.models import AuditLog
+
+    agent = ApiClient(world.agent)
+    first = agent.post("/api/workorders/", COMPLAINT, headers={"Idempotency-Key": "clash-1"}).json()["order_no"]
+    numbers, fresh = iter([first, first, "2612040000000042"]), services.new_order_no
+    monkeypatch.setattr(services, "new_order_no", lambda at: next(numbers, None) or fresh(at))
+    resp = agent.post("/api/workorders/", {**FAULT, "account_no": "3100000002"}, headers={"Idempotency-Key": "clash-2"})
+    assert resp.status_code == 201 and resp.json()["order_no"] == "2612040000000042"
+    order = WorkOrder.objects.get(order_no="2612040000000042")
+    assert WorkOrder.objects.count() == 2
+    assert StageEvent.objects.filter(order=order, kind="create").count() == 1
+    assert AuditLog.objects.filter(content_type__model="workorder", object_pk=str(order.pk), action="create").count() == 1
+    assert StageEvent.objects.filter(kind="create").count() == 2
+    # the retry of the first call still finds its order (the conflict is on the key, not the number)
+    again = agent.post("/api/workorders/", COMPLAINT, headers={"Idempotency-Key": "clash-1"})
+    assert again.status_code == 200 and again.json()["order_no"] == first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_retries_with_one_key_make_one_order(world):
+    import threading
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL; SQLite serialises them")
+    statuses, order_nos, barrier = [], set(), threading.Barrier(4)
+
+    def call():
+        try:
+            barrier.wait()
+            resp = ApiClient(world.agent).post("/api/workorders/", COMPLAINT, headers={"Idempotency-Key": "same-call"})
+            statuses.append(resp.status_code)
+            order_nos.add(resp.json()["order_no"])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200, 200, 200, 201]
+    assert len(order_nos) == 1 and WorkOrder.objects.count() == 1
+    assert StageEvent.objects.filter(kind="create").count() == 1
