@@ -24,7 +24,7 @@ from gridcare.notifications.services import notify
 from . import clock, rules
 from .choices import Channel, Escalation, EventKind, Satisfaction, SlaState, Status
 from .models import EscalationRule, StageEvent, WorkOrder
-from .workflow import ENTER_CAPABILITY, STAGE_LABELS, workflow
+from .workflow import ENTER_CAPABILITY, REJECT_CAPABILITIES, STAGE_LABELS, WORKFLOWS, workflow
 
 
 # ---------------------------------------------------------------- rules as data
@@ -239,8 +239,9 @@ def check_intake(user, data: dict):
     area_kind = data.get("area_kind") or (customer.area_kind if customer else (taiqu.area_kind if taiqu else ""))
     if area_kind not in tx["area_kinds"]:
         errors["area_kind"] = "区域类型必须为 urban / rural / remote"
-    if data.get("close_now") and order_type not in ("praise", "inquiry"):
-        errors["close_now"] = "只有表扬和当场答复的咨询工单可以在受理时直接办结"
+    if data.get("close_now") and order_type in WORKFLOWS and not WORKFLOWS[order_type].close_on_intake:
+        allowed = "、".join(tx["order_types"][code] for code, wf in WORKFLOWS.items() if wf.close_on_intake)
+        errors["close_now"] = f"只有{allowed}工单可以在受理时直接办结"
     if errors:
         raise DomainError(errors)
     require(user, "workorder.create")
@@ -408,7 +409,7 @@ def do_reject(user, order_no, target, reason, at=None):
     wf = workflow(order.order_type)
     if not wf.can_reject(order.stage, target):
         raise Conflict({"to": f"不能从“{order.stage_label}”回退到“{STAGE_LABELS.get(target, target)}”"})
-    if not (can(user, "workorder.audit") or can(user, "workorder.dispatch") or can(user, "workorder.handle")):
+    if not any(can(user, capability) for capability in REJECT_CAPABILITIES):
         raise PermissionDenied("您的角色无权回退工单")
     if order.stage in ("replied", "audited"):
         order.reject_count += 1  # a reply sent back counts for the quality KPI

@@ -1,21 +1,16 @@
 """The stage lifecycle as data: per order type, the stages in order, which time limit governs the wait
 in each stage (and from when it runs), who may move an order on, and where a rejection or a
-dissatisfied return visit sends it back. Pure data and functions: no ORM."""
+dissatisfied return visit sends it back. The data is `data/workflows.yaml`, read and checked once per
+process (an inconsistent file stops the process at start with the reason); here it becomes plain
+objects and functions: no ORM."""
 from dataclasses import dataclass
 
-STAGE_LABELS = {
-    "accepted": "受理", "dispatched": "派单", "received": "接单", "contacted": "联系客户", "arrived": "到达现场",
-    "restored": "恢复送电", "handled": "处理", "replied": "回单", "audited": "审核", "visited": "回访",
-    "closed": "归档", "merged": "已合并",
-}
+import yaml
 
-# Capability needed to move an order INTO a stage (accounts/roles.py names them).
-ENTER_CAPABILITY = {
-    "dispatched": "workorder.dispatch", "received": "workorder.handle", "contacted": "workorder.handle",
-    "arrived": "workorder.handle", "restored": "workorder.handle", "handled": "workorder.handle",
-    "replied": "workorder.handle", "audited": "workorder.audit", "visited": "workorder.visit",
-    "closed": "workorder.visit",
-}
+from gridcare.core.taxonomy import DATA_DIR
+
+WORKFLOWS_FILE = DATA_DIR / "workflows.yaml"
+CLOCK_STARTS = ("enter", "accepted")
 
 
 @dataclass(frozen=True)
@@ -45,40 +40,60 @@ class Workflow:
                 and self.stages.index(target) < self.stages.index(current))
 
 
-FULL = ("accepted", "dispatched", "received", "contacted", "handled", "replied", "audited", "visited", "closed")
+class WorkflowDataError(ValueError):
+    """workflows.yaml does not describe a usable lifecycle."""
 
-WORKFLOWS = {
-    "complaint": Workflow(FULL, {
-        "accepted": ("dispatch", "enter"), "dispatched": ("receive", "enter"), "received": ("contact", "enter"),
-        "contacted": ("handle", "accepted"), "handled": ("handle", "accepted"),
-        "replied": ("audit", "enter"), "audited": ("visit", "enter")}, reopen_to="contacted"),
-    "fault_repair": Workflow(
-        ("accepted", "dispatched", "arrived", "restored", "replied", "audited", "visited", "closed"), {
-            "accepted": ("dispatch", "enter"), "dispatched": ("arrival", "enter"),
-            "arrived": ("restoration_after_arrival", "enter"), "restored": ("reply_after_restoration", "enter")},
-        reopen_to="dispatched"),
-    "report": Workflow(("accepted", "dispatched", "received", "handled", "replied", "audited", "visited", "closed"), {
-        "accepted": ("dispatch", "enter"), "dispatched": ("handle", "accepted"), "received": ("handle", "accepted"),
-        "handled": ("handle", "accepted"), "audited": ("visit", "enter")}, reopen_to="received",
-        pausable=frozenset({"handle"})),
-    "opinion": Workflow(("accepted", "dispatched", "received", "handled", "replied", "audited", "visited", "closed"), {
-        "accepted": ("dispatch", "enter"), "dispatched": ("handle", "accepted"), "received": ("handle", "accepted"),
-        "handled": ("handle", "accepted"), "audited": ("visit", "enter")}, reopen_to="received",
-        pausable=frozenset({"handle"})),
-    "service_request": Workflow(
-        ("accepted", "dispatched", "received", "handled", "replied", "audited", "visited", "closed"), {
-            "accepted": ("dispatch", "enter"), "dispatched": ("handle", "accepted"),
-            "received": ("handle", "accepted"), "handled": ("handle", "accepted"), "audited": ("visit", "enter")},
-        reopen_to="received", pausable=frozenset({"handle"})),
-    "suggestion": Workflow(("accepted", "dispatched", "handled", "replied", "closed"), {
-        "accepted": ("handle", "accepted"), "dispatched": ("handle", "accepted"), "handled": ("handle", "accepted")},
-        reopen_to="dispatched"),
-    "inquiry": Workflow(("accepted", "handled", "replied", "closed"), {
-        "accepted": ("handle", "accepted"), "handled": ("handle", "accepted")},
-        reopen_to="accepted", close_on_intake=True),
-    "praise": Workflow(("accepted", "handled", "closed"), {"accepted": ("handle", "accepted")},
-                       reopen_to="accepted", close_on_intake=True),
-}
+
+def parse_workflows(data: dict, known_capabilities=None):
+    """(stage labels, enter capabilities, reject capabilities, workflows by order type, stage of limit) from
+    the YAML's mapping, or WorkflowDataError naming what is wrong."""
+    labels = dict(data.get("stages") or {})
+    enter = dict(data.get("enter_capability") or {})
+    reject = tuple(data.get("reject_capability") or ())
+    problems = [f"enter_capability: 未知阶段 {s}" for s in enter if s not in labels]
+    if not reject:
+        problems.append("reject_capability: 至少要有一项权限")
+    if known_capabilities is not None:
+        problems += [f"enter_capability.{s}: 未知权限 {c}" for s, c in enter.items() if c not in known_capabilities]
+        problems += [f"reject_capability: 未知权限 {c}" for c in reject if c not in known_capabilities]
+    flows = {}
+    for code, spec in (data.get("workflows") or {}).items():
+        stages = tuple(spec.get("stages") or ())
+        where = f"workflows.{code}"
+        problems += [f"{where}.stages: 未知阶段 {s}" for s in stages if s not in labels]
+        if not stages or stages[0] != "accepted" or stages[-1] != "closed" or len(set(stages)) != len(stages):
+            problems.append(f"{where}.stages: 须从 accepted 开始、以 closed 结束且不重复")
+        problems += [f"{where}.stages: 阶段 {s} 没有 enter_capability" for s in stages[1:] if s not in enter]
+        clocks = {}
+        for stage, pair in (spec.get("clocks") or {}).items():
+            if stage not in stages or not isinstance(pair, list) or len(pair) != 2 or pair[1] not in CLOCK_STARTS:
+                problems.append(f"{where}.clocks.{stage}: 须为本类型的阶段 -> [时限键, enter|accepted]")
+            else:
+                clocks[stage] = (pair[0], pair[1])
+        reopen_to = spec.get("reopen_to")
+        if reopen_to not in stages or reopen_to == "closed":
+            problems.append(f"{where}.reopen_to: {reopen_to} 不是本类型未归档的阶段")
+        pausable = frozenset(spec.get("pausable") or ())
+        keys = {key for key, _start in clocks.values()}
+        problems += [f"{where}.pausable: {k} 不是本类型计时用的时限键" for k in sorted(pausable - keys)]
+        flows[code] = Workflow(stages, clocks, reopen_to=reopen_to, pausable=pausable,
+                               close_on_intake=bool(spec.get("close_on_intake", False)))
+    stage_of_limit = dict(data.get("stage_of_limit") or {})
+    problems += [f"stage_of_limit.{k}: 未知阶段 {v}" for k, v in stage_of_limit.items() if v not in labels]
+    if problems:
+        raise WorkflowDataError("workflows.yaml 有误：" + "；".join(problems))
+    return labels, enter, reject, flows, stage_of_limit
+
+
+def load_workflows(path=WORKFLOWS_FILE):
+    from gridcare.accounts.roles import CAPABILITIES
+
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    return parse_workflows(data, known_capabilities=set().union(*CAPABILITIES.values()))
+
+
+STAGE_LABELS, ENTER_CAPABILITY, REJECT_CAPABILITIES, WORKFLOWS, STAGE_OF_LIMIT = load_workflows()
 
 
 def workflow(order_type: str) -> Workflow:
@@ -92,7 +107,3 @@ def stage_label(stage: str) -> str:
     return STAGE_LABELS.get(stage, stage)
 
 
-# The stages that count as "handling" for the per-stage duration reports (limit key -> stage reached).
-STAGE_OF_LIMIT = {"dispatch": "dispatched", "receive": "received", "contact": "contacted", "handle": "replied",
-                  "audit": "audited", "visit": "visited", "arrival": "arrived",
-                  "restoration_after_arrival": "restored", "reply_after_restoration": "replied"}
