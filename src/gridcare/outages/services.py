@@ -661,23 +661,20 @@ def check_feeder_fault(order, taiqu_id):
     at = order.accepted_at
     since = at - timedelta(minutes=cfg["window_minutes"])
     feeder_id = _feeder_id_of(order, taiqu_id)
-    alert = (FeederFaultAlert.objects.select_for_update().filter(feeder_id=feeder_id, open=True, last_call_at__gte=since)
-             .order_by("-last_call_at").first())
+    alert = _open_alert(feeder_id, since)
     if alert is not None:
-        if order.order_no not in alert.order_nos:
-            alert.order_nos = [*alert.order_nos, order.order_no]
-            alert.calls += 1
-        if taiqu_id not in alert.taiqu_ids:
-            alert.taiqu_ids = [*alert.taiqu_ids, taiqu_id]
-            alert.taiqu_count = len(alert.taiqu_ids)
-        alert.last_call_at = max(alert.last_call_at, at)
-        alert.save()
-        return alert
+        return _join_alert(alert, order, taiqu_id, at)
     calls = _feeder_window_calls(taiqu_id, list(cfg["fault_kinds"]), since, at)
     suspected, n_calls, n_taiqu = rules.feeder_fault_suspected(
         [(t, tq) for _no, t, tq in calls], at, cfg["window_minutes"], cfg["min_taiqu"], cfg["min_calls"])
     if not suspected:
         return None
+    # Calls that bring the feeder under suspicion at the same moment queue on the feeder's row: the first
+    # opens the alert, the others find it once it is committed and join it.
+    list(Feeder.objects.select_for_update().filter(pk=feeder_id).values_list("pk", flat=True))
+    alert = _open_alert(feeder_id, since)
+    if alert is not None:
+        return _join_alert(alert, order, taiqu_id, at)
     feeder = Feeder.objects.select_related("unit").get(pk=feeder_id)
     alert = FeederFaultAlert.objects.create(
         feeder=feeder, first_call_at=min(c[1] for c in calls), last_call_at=at, calls=n_calls, taiqu_count=n_taiqu,
@@ -687,6 +684,24 @@ def check_feeder_fault(order, taiqu_id):
     users = dispatchers_for(feeder.unit)
     transaction.on_commit(lambda: notify(users, "feeder_fault", title, body, reverse("outages:board"),
                                          dedupe=f"feeder-fault:{feeder_id}:{at:%Y%m%d%H%M}"))
+    return alert
+
+
+def _open_alert(feeder_id, since):
+    """The feeder's open alert with a call within the window, row-locked for this call to join."""
+    return (FeederFaultAlert.objects.select_for_update().filter(feeder_id=feeder_id, open=True, last_call_at__gte=since)
+            .order_by("-last_call_at").first())
+
+
+def _join_alert(alert, order, taiqu_id, at):
+    if order.order_no not in alert.order_nos:
+        alert.order_nos = [*alert.order_nos, order.order_no]
+        alert.calls += 1
+    if taiqu_id not in alert.taiqu_ids:
+        alert.taiqu_ids = [*alert.taiqu_ids, taiqu_id]
+        alert.taiqu_count = len(alert.taiqu_ids)
+    alert.last_call_at = max(alert.last_call_at, at)
+    alert.save()
     return alert
 
 

@@ -238,3 +238,34 @@ def test_simultaneous_retries_with_one_key_make_one_order(world):
     assert sorted(statuses) == [200, 200, 200, 201]
     assert len(order_nos) == 1 and WorkOrder.objects.count() == 1
     assert StageEvent.objects.filter(kind="create").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_first_calls_on_a_feeder_open_one_alert(world):
+    """Calls that bring a feeder under suspicion at the same moment: one alert, holding every call."""
+    import threading
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL; SQLite serialises them")
+    agent = ApiClient(world.agent)
+    for _ in range(2):  # two calls from TQ0001: one 台区, no suspicion yet
+        agent.post("/api/workorders/", {**FAULT, "account_no": "3100000001"})
+    assert not FeederFaultAlert.objects.exists()
+    extra = [_grid_customer(world, f"31000000{20 + k}", world.taiqu_a2).account_no for k in range(6)]
+    barrier, statuses = threading.Barrier(len(extra)), []
+
+    def call(account):
+        try:
+            barrier.wait()
+            statuses.append(ApiClient(world.agent).post("/api/workorders/", {**FAULT, "account_no": account}).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=call, args=(a,)) for a in extra]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [201] * len(extra)
+    alert = FeederFaultAlert.objects.get(feeder=world.feeder1)  # one, not one per simultaneous call
+    assert alert.calls == 8 and alert.taiqu_count == 2 and len(alert.order_nos) == 8
