@@ -10,7 +10,9 @@ Phases, all against one scratch PostgreSQL database:
 2. the real server (`gridcare serve --no-worker`, gunicorn on 127.0.0.1) driven by a closed-loop load
    generator in this process (capacity and latency), then by an open-loop one at the target rate
    (does it keep up, and with what latency); every request a different intake with its own
-   Idempotency-Key; afterwards the orders, their history events and audit rows are counted;
+   Idempotency-Key; afterwards the orders, their history events and audit rows are counted; then one
+   batch of the intelligence sweep the intakes queued is run and timed (the deferred share of an order's
+   cost);
 3. raw single-row INSERTs (autocommit) into a table shaped like workorders_workorder, same concurrency;
 4. 1,000,000 open orders loaded with INSERT ... SELECT, VACUUM ANALYZE, then `near_breach()` for a
    供电所 and a county company (median of several runs, EXPLAIN ANALYZE kept in the JSON);
@@ -84,6 +86,7 @@ class Settings:
         self.open_orders = _env_int("BENCH_OPEN_ORDERS", 100_000 if quick else 1_000_000)
         self.due_orders = _env_int("BENCH_DUE_ORDERS", 2_000 if quick else 10_000)
         self.query_runs = _env_int("BENCH_QUERY_RUNS", 5 if quick else 9)
+        self.deferred_tasks = _env_int("BENCH_DEFERRED_ORDERS", 200 if quick else 500)
         self.max_requests = _env_int("BENCH_MAX_REQUESTS", 60_000)
         # BENCH_PHASES=intake,raw,orders (orders = load + near_breach + sweep): run a part while tuning
         self.phases = [p for p in os.environ.get("BENCH_PHASES", "intake,raw,orders").split(",") if p]
@@ -334,6 +337,34 @@ def in_process_profile(ctx, intakes):
            "wall_ms_per_intake": round(wall * 1000, 2), "statuses": dict(Counter(str(x) for x in statuses)),
            "sql_statements_per_intake": round(statistics.mean(counts), 1), "sql_statements_max": max(counts)}
     ctx.log(f"in process: {out}")
+    return out
+
+
+def deferred_phase(ctx, settings, facts):
+    """The work an intake leaves for the task worker: the intelligence sweep (the classifier's suggestion
+    and the repeat search of each order taken), measured on the queue the intake phase filled (the server
+    ran without a worker). `process_pending` is called here as the sweep task calls it: one small batch
+    first (model loaded), then one batch of `settings.deferred_tasks` orders, timed with the CPU of this
+    process and of PostgreSQL."""
+    from gridcare.intelligence import services
+    from gridcare.intelligence.models import PendingIntake
+
+    backlog = PendingIntake.objects.count()
+    services.process_pending(batch=20)
+    groups = {"PostgreSQL": {facts["postmaster_pid"]}} if facts.get("postmaster_pid") else {}
+    c0 = time.process_time()
+    with sysinfo.CpuMeter(groups) as meter:
+        done = services.process_pending(batch=settings.deferred_tasks)
+    sweep_cpu = time.process_time() - c0
+    rep = meter.report()
+    n = max(done["orders"], 1)
+    pg_cpu = rep["cores_used"].get("PostgreSQL", 0) * rep["window_s"]
+    out = {"backlog_before": backlog, "orders": done["orders"], "repeat_candidates": done["repeats"],
+           "seconds": rep["window_s"], "sweep_cpu_ms_per_order": round(sweep_cpu / n * 1000, 2),
+           "postgres_cpu_ms_per_order": round(pg_cpu / n * 1000, 2),
+           "cpu_ms_per_order": round((sweep_cpu + pg_cpu) / n * 1000, 2),
+           "orders_per_s_one_worker": round(done["orders"] / max(rep["window_s"], 1e-9), 1), "cpu": rep}
+    ctx.log(f"deferred work: {out}")
     return out
 
 
@@ -667,6 +698,26 @@ def _intake_figures(ctx, settings, intake, figures):
                "Python threads with keep-alive http.client connections in the benchmark process, on the same cores.")
 
 
+def _deferred_figures(ctx, intake, deferred, figures):
+    if not deferred["orders"]:
+        ctx.note(f"Deferred work: nothing measured ({deferred}).")
+        return
+    figures["deferred_cpu_per_order"] = {"value": deferred["cpu_ms_per_order"], "unit": "ms",
+                                         "note": "intelligence sweep after intake: worker + PostgreSQL"}
+    closed = intake["closed"]
+    used, rate = closed["cpu"]["cores_used"], closed["throughput_per_s"] or 0
+    line = (f"Deferred work: each intake queues its order for the intelligence sweep (suggestion, repeat search); "
+            f"one sweep batch of {deferred['orders']} of the {deferred['backlog_before']:,} queued took "
+            f"{deferred['seconds']} s ({deferred['orders_per_s_one_worker']:g} orders/s on one process), "
+            f"{deferred['sweep_cpu_ms_per_order']} ms of worker CPU and {deferred['postgres_cpu_ms_per_order']} ms "
+            f"of PostgreSQL CPU per order; {deferred['repeat_candidates']} repeat candidates found.")
+    if rate:
+        intake_ms = (used.get("server (gunicorn)", 0) + used.get("PostgreSQL", 0)) / rate * 1000
+        line += (f" With the intake's {intake_ms:.1f} ms an order costs {intake_ms + deferred['cpu_ms_per_order']:.1f} ms "
+                 "of CPU in all; the worker works the queue off between the peaks.")
+    ctx.note(line)
+
+
 def _raw_figures(ctx, raw, figures):
     figures["raw_insert_rate"] = {"value": round(raw["rows_per_s"]), "unit": "rows/s",
                                   "note": f"autocommit, {raw['concurrency']} connections"}
@@ -719,6 +770,9 @@ def run(ctx):
                 intake = intake_phase(ctx, settings, env, url, workdir, facts)
                 ctx.detail("intake", intake)
                 _intake_figures(ctx, settings, intake, figures)
+                deferred = deferred_phase(ctx, settings, facts)
+                ctx.detail("deferred", deferred)
+                _deferred_figures(ctx, intake, deferred, figures)
             if "raw" in settings.phases:
                 ctx.log("raw single-row INSERTs")
                 raw = raw_insert_phase(ctx, settings, url)

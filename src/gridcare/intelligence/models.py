@@ -33,6 +33,20 @@ class Suggestion(models.Model):
         return f"{self.order_id or '-'} {self.order_type} {self.category_l2 or self.fault_kind}"
 
 
+class PendingIntake(models.Model):
+    """An order taken but not yet seen by the intelligence sweep (its suggestion and repeat search): written
+    in the intake's own transaction, removed by `services.process_pending` once handled. A queue table,
+    not a record: it is empty when the worker keeps up."""
+
+    order = models.OneToOneField("workorders.WorkOrder", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name="工单")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+", verbose_name="坐席")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "待分析工单"
+
+
 class FlagStatus(models.TextChoices):
     OPEN = "open", "待确认"
     CORRECTED = "corrected", "已改正"

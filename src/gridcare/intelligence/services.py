@@ -64,6 +64,35 @@ def record_suggestion(order, user=None) -> Suggestion:
     return row
 
 
+def process_pending(batch: int = 500) -> dict:
+    """The intelligence work for the orders taken since the last sweep (`PendingIntake`), one batch at a
+    time: the classifier's suggestions in one vectorised call, then each order's repeat search, and the
+    queue rows removed in the same transaction. Bounded per run; safe to run twice or on several workers
+    at once (rows are claimed with SKIP LOCKED where the database has it)."""
+    from django.db import connection
+
+    from .models import PendingIntake
+
+    with transaction.atomic():
+        qs = PendingIntake.objects.select_related("order", "order__customer", "order__transformer_area").order_by("id")
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        rows = list(qs[:batch])
+        if not rows:
+            return {"orders": 0, "repeats": 0}
+        model = classifier.get_classifier()
+        preds = model.predict([r.order.text for r in rows])
+        Suggestion.objects.bulk_create([
+            Suggestion(order=r.order, text=r.order.text[:4000], order_type=p.order_type or "",
+                       category_l1=p.category_l1 or "", category_l2=p.category_l2 or "", fault_kind=p.fault_kind or "",
+                       confidence=p.confidence, confidences=p.confidences, model_version=model.meta["version"],
+                       user_id=r.user_id)
+            for r, p in zip(rows, preds)], ignore_conflicts=True)
+        repeats = sum(len(find_repeats(r.order)) for r in rows)
+        PendingIntake.objects.filter(pk__in=[r.pk for r in rows]).delete()
+    return {"orders": len(rows), "repeats": repeats}
+
+
 def backfill_suggestions(orders_qs, batch: int = 2000) -> int:
     """Suggestions for orders that have none (bounded batch; safe to run twice)."""
     model = classifier.get_classifier()

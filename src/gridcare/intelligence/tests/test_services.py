@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gridcare.intelligence import classifier, rules, services
-from gridcare.intelligence.models import CategoryFlag, RepeatCandidate, Suggestion
+from gridcare.intelligence.models import CategoryFlag, PendingIntake, RepeatCandidate, Suggestion
 from gridcare.workorders import services as wo
 
 pytestmark = pytest.mark.django_db
@@ -87,12 +87,70 @@ def test_audit_flags_a_category_that_contradicts_a_confident_prediction(world, a
 
 
 @pytest.mark.django_db(transaction=True)
-def test_intake_queues_suggestion_for_the_worker(world, model_settings):
-    """Intake (the real service) enqueues the task after commit; the real worker records the suggestion."""
-    order = _order(world.agent, "我家突然没电了，邻居家都有电", fault_kind="single_no_power")
+def test_intake_queues_the_order_and_the_sweep_on_the_real_worker_handles_it(world, model_settings):
+    """Intake (the real service) only queues the order, in its own transaction; the scheduled sweep, run by
+    the real worker, records the suggestion and the repeat search and empties the queue."""
+    from gridcare.intelligence.tasks import after_intake_sweep_task
+
+    first = _order(world.agent, "幸福小区三天两头停电，冰箱里的东西都坏了", order_type="complaint", fault_kind="",
+                   category_l2="frequent_outage")
+    order = _order(world.agent, "幸福小区又停电了，这个月三天两头停电，冰箱的东西都坏了", order_type="complaint",
+                   fault_kind="", category_l2="frequent_outage")
     assert not Suggestion.objects.exists()  # nothing done in the intake request itself
+    assert set(PendingIntake.objects.values_list("order_id", "user_id")) == {(first.pk, world.agent.pk),
+                                                                           (order.pk, world.agent.pk)}
+    after_intake_sweep_task.enqueue()
     call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0)
-    assert Suggestion.objects.get().order == order
+    assert set(Suggestion.objects.values_list("order_id", "user_id")) == {(first.pk, world.agent.pk),
+                                                                        (order.pk, world.agent.pk)}
+    assert [c.earlier for c in RepeatCandidate.objects.filter(order=order)] == [first]
+    assert not PendingIntake.objects.exists()
+
+
+def test_the_sweep_is_bounded_and_safe_to_run_twice(world, model_settings):
+    orders = [_order(world.agent, f"家里没电了，邻居家有电，第{k}次来电") for k in range(5)]
+    assert services.process_pending(batch=3)["orders"] == 3
+    assert PendingIntake.objects.count() == 2 and Suggestion.objects.count() == 3
+    assert services.process_pending(batch=3)["orders"] == 2
+    assert services.process_pending(batch=3) == {"orders": 0, "repeats": 0}
+    assert sorted(Suggestion.objects.values_list("order_id", flat=True)) == sorted(o.pk for o in orders)
+    # the batch suggestion is the one a single prediction gives
+    one = Suggestion.objects.get(order=orders[0])
+    single = services.predict(orders[0].text)
+    assert (one.order_type, one.fault_kind) == (single.order_type or "", single.fault_kind or "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_share_the_queue_without_doing_an_order_twice(world, model_settings):
+    from django.db import connection, transaction
+
+    if not connection.features.has_select_for_update_skip_locked:
+        pytest.skip("SKIP LOCKED needs PostgreSQL; SQLite runs one writer at a time")
+    import threading
+
+    orders = [_order(world.agent, f"客户反映电压偏低，灯光昏暗，第{k}次") for k in range(6)]
+    held = PendingIntake.objects.filter(order__in=orders[:2])
+    claimed, release, results = threading.Event(), threading.Event(), []
+
+    def other_worker():  # holds two rows as a sweep on another worker would
+        try:
+            with transaction.atomic():
+                list(held.select_for_update())
+                claimed.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    t = threading.Thread(target=other_worker)
+    t.start()
+    claimed.wait(30)
+    try:
+        results.append(services.process_pending(batch=10))
+    finally:
+        release.set()
+        t.join()
+    assert results[0]["orders"] == 4  # the two held rows are left to their worker, not waited for or redone
+    assert set(PendingIntake.objects.values_list("order_id", flat=True)) == {o.pk for o in orders[:2]}
 
 
 # ------------------------------------------------------------------------------ repeats

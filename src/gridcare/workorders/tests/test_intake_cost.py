@@ -74,7 +74,8 @@ def test_intake_statements_with_settled_caches(world, settled):
                                                "text": "申请新装"}, headers={"Idempotency-Key": "n-1"})
     assert resp.status_code == 201
     sql = _statements(captured)
-    # token (+user, unit), customer (+unit, 台区), INSERT order, audit row, create event, task enqueue;
+    # token (+user, unit), customer (+unit, 台区), INSERT order, audit row, create event, the order's row
+    # in the intelligence sweep's queue;
     # no idempotency look-up before the INSERT (its unique index answers a retry), no user re-read while
     # the user's role and unit are unchanged, no rule, calendar or read-back query
     assert len(sql) == 6, "\n".join(sql)

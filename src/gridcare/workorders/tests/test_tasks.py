@@ -104,11 +104,12 @@ def test_scan_flags_same_problem_outside_the_hotline(world):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_after_intake_task_is_written_in_the_intake_transaction(world):
-    """With the database queue the after-intake task row commits or rolls back with its order (no second
-    transaction after commit that a crash could lose), and the real worker runs it."""
+def test_the_order_is_queued_for_the_intelligence_sweep_in_the_intake_transaction(world):
+    """The queue row for the intelligence sweep commits or rolls back with its order (no second
+    transaction after commit that a crash could lose)."""
     from django.db import transaction
 
+    from gridcare.intelligence.models import PendingIntake
     from gridcare.workorders.services import do_create_order
 
     class Abandon(Exception):
@@ -117,12 +118,9 @@ def test_the_after_intake_task_is_written_in_the_intake_transaction(world):
     with pytest.raises(Abandon):
         with transaction.atomic():
             order, _ = do_create_order(world.agent, COMPLAINT)
-            assert DBTaskResult.objects.filter(task_path__endswith="after_intake_task", args_kwargs__args=[order.pk, world.agent.pk]).exists()
+            assert PendingIntake.objects.filter(order=order, user=world.agent).exists()
             raise Abandon  # the caller's transaction fails after the intake
-    assert not WorkOrder.objects.exists() and not DBTaskResult.objects.exists()
+    assert not WorkOrder.objects.exists() and not PendingIntake.objects.exists()
     order, _ = do_create_order(world.agent, COMPLAINT)
-    task = DBTaskResult.objects.get(task_path__endswith="after_intake_task")
-    assert task.args_kwargs["args"] == [order.pk, world.agent.pk]
-    run_worker()
-    task.refresh_from_db()
-    assert task.status == "SUCCESSFUL" and task.return_value["order"] == order.order_no
+    assert PendingIntake.objects.get().order == order
+    assert not DBTaskResult.objects.exists()  # no task per intake
