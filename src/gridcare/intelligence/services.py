@@ -223,9 +223,11 @@ def similar_orders(text: str, customer=None, taiqu=None, at=None, exclude_pk=Non
         cond |= Q(transformer_area=taiqu)
     if not cond:
         return []
+    # only the columns the comparison and the candidates use (a 台区's recent orders can be many)
     qs = (WorkOrder.objects.filter(cond, accepted_at__gte=at - timedelta(days=params["window_days"]),
                                    accepted_at__lte=at).exclude(status="merged")
-          .select_related("customer").order_by("-accepted_at"))
+          .only("order_no", "text", "customer_id", "transformer_area_id", "order_type", "category_l2", "fault_kind",
+                "status", "accepted_at").order_by("-accepted_at"))
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     earlier = list(qs[:200])
