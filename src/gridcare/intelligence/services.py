@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -52,13 +52,17 @@ def suggest(user, text: str, articles: int = 3) -> dict:
             "preselect": bool(p.confidence and p.confidence >= config()["classifier"]["suggest_min_confidence"])}
 
 
+def _suggestion_fields(model, text: str, p: classifier.Prediction) -> dict:
+    """A Suggestion's columns for the model's prediction `p` of `text`."""
+    return {"text": text[:4000], "order_type": p.order_type or "", "category_l1": p.category_l1 or "",
+            "category_l2": p.category_l2 or "", "fault_kind": p.fault_kind or "", "confidence": p.confidence,
+            "confidences": p.confidences, "model_version": model.meta["version"]}
+
+
 def record_suggestion(order, user=None) -> Suggestion:
-    """Log the model's suggestion for an order (the intake hook; idempotent per order)."""
+    """Log the model's suggestion for an order (one order at a time; idempotent per order)."""
     model = classifier.get_classifier()
-    p = model.predict_one(order.text)
-    values = {"text": order.text[:4000], "order_type": p.order_type or "", "category_l1": p.category_l1 or "",
-              "category_l2": p.category_l2 or "", "fault_kind": p.fault_kind or "", "confidence": p.confidence,
-              "confidences": p.confidences, "model_version": model.meta["version"],
+    values = {**_suggestion_fields(model, order.text, model.predict_one(order.text)),
               "user": user if getattr(user, "pk", None) else None}
     row, _ = Suggestion.objects.update_or_create(order=order, defaults=values)
     return row
@@ -69,8 +73,6 @@ def process_pending(batch: int = 500) -> dict:
     time: the classifier's suggestions in one vectorised call, then each order's repeat search, and the
     queue rows removed in the same transaction. Bounded per run; safe to run twice or on several workers
     at once (rows are claimed with SKIP LOCKED where the database has it)."""
-    from django.db import connection
-
     from .models import PendingIntake
 
     with transaction.atomic():
@@ -82,12 +84,9 @@ def process_pending(batch: int = 500) -> dict:
             return {"orders": 0, "repeats": 0}
         model = classifier.get_classifier()
         preds = model.predict([r.order.text for r in rows])
-        Suggestion.objects.bulk_create([
-            Suggestion(order=r.order, text=r.order.text[:4000], order_type=p.order_type or "",
-                       category_l1=p.category_l1 or "", category_l2=p.category_l2 or "", fault_kind=p.fault_kind or "",
-                       confidence=p.confidence, confidences=p.confidences, model_version=model.meta["version"],
-                       user_id=r.user_id)
-            for r, p in zip(rows, preds)], ignore_conflicts=True)
+        Suggestion.objects.bulk_create([Suggestion(order=r.order, user_id=r.user_id,
+                                                   **_suggestion_fields(model, r.order.text, p))
+                                        for r, p in zip(rows, preds)], ignore_conflicts=True)
         repeats = sum(len(find_repeats(r.order)) for r in rows)
         PendingIntake.objects.filter(pk__in=[r.pk for r in rows]).delete()
     return {"orders": len(rows), "repeats": repeats}
@@ -100,11 +99,8 @@ def backfill_suggestions(orders_qs, batch: int = 2000) -> int:
     if not orders:
         return 0
     preds = model.predict([o.text for o in orders])
-    Suggestion.objects.bulk_create([
-        Suggestion(order=o, text=o.text[:4000], order_type=p.order_type or "", category_l1=p.category_l1 or "",
-                   category_l2=p.category_l2 or "", fault_kind=p.fault_kind or "", confidence=p.confidence,
-                   confidences=p.confidences, model_version=model.meta["version"])
-        for o, p in zip(orders, preds)], batch_size=1000, ignore_conflicts=True)
+    Suggestion.objects.bulk_create([Suggestion(order=o, **_suggestion_fields(model, o.text, p))
+                                    for o, p in zip(orders, preds)], batch_size=1000, ignore_conflicts=True)
     return len(orders)
 
 
@@ -196,8 +192,6 @@ def do_resolve_flag(user, flag_id: int, status: str) -> CategoryFlag:
 
 
 def _supports_of():
-    from django.db import connection
-
     return connection.features.has_select_for_update_of
 
 

@@ -671,11 +671,10 @@ def check_feeder_fault(order, taiqu_id):
         return None
     # Calls that bring the feeder under suspicion at the same moment queue on the feeder's row: the first
     # opens the alert, the others find it once it is committed and join it.
-    list(Feeder.objects.select_for_update().filter(pk=feeder_id).values_list("pk", flat=True))
+    feeder = Feeder.objects.select_for_update().get(pk=feeder_id)
     alert = _open_alert(feeder_id, since)
     if alert is not None:
         return _join_alert(alert, order, taiqu_id, at)
-    feeder = Feeder.objects.select_related("unit").get(pk=feeder_id)
     alert = FeederFaultAlert.objects.create(
         feeder=feeder, first_call_at=min(c[1] for c in calls), last_call_at=at, calls=n_calls, taiqu_count=n_taiqu,
         order_nos=sorted({c[0] for c in calls}), taiqu_ids=sorted({c[2] for c in calls if c[2] is not None}))

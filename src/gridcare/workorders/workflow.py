@@ -16,7 +16,7 @@ CLOCK_STARTS = ("enter", "accepted")
 @dataclass(frozen=True)
 class Workflow:
     stages: tuple[str, ...]
-    # stage the order is IN -> (time-limit key of time-limits.yaml, clock start: "enter" | "accepted" | "arrival")
+    # stage the order is IN -> (time-limit key of time-limits.yaml, clock start: one of CLOCK_STARTS)
     clocks: dict
     reopen_to: str            # where a dissatisfied return visit or a rejected audit sends the order
     pausable: frozenset = frozenset()   # limit keys whose clock may be suspended (客户原因暂缓)
