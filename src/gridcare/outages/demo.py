@@ -10,7 +10,8 @@ scan ignore), ~0.2 temporary repairs per feeder, and for each hot 台区 one or 
 within 50 days. Fault-repair orders that fall inside an outage on their 台区 are linked to it (as the
 intake hook does for live calls). History sends no messages; two upcoming planned outages and one fault
 under way (relative to the real clock, so the board has something to show) are created through the
-services, which queue their notices like any other."""
+services, which queue their notices like any other; so are three fault calls just taken on another feeder,
+which the grouping rule turns into a 疑似线路故障 alert."""
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -223,4 +224,31 @@ def _live_outages(ctx, feeders, by_feeder, hot, tq_by_pk):
                                               "expected_restoration_at": now + timedelta(hours=2)})
         services.do_progress(admin, o.outage_no, "arrived", "抢修人员已到达现场", at=now - timedelta(minutes=20))
         made += 1
+    made += _live_feeder_fault(ctx, [f for f in feeders if f.pk != t.feeder_id], by_feeder, now)
     return made
+
+
+def _live_feeder_fault(ctx, feeders, by_feeder, now) -> int:
+    """Three fault calls in the last 20 minutes from two 台区 of one feeder outside any known outage, taken
+    through the work-order intake as an agent would: the grouping rule opens a 疑似线路故障 alert for the
+    dispatchers (the board's feeder alerts), and the orders wait for the intelligence sweep like any other."""
+    from gridcare.accounts.models import User
+    from gridcare.workorders.services import do_create_order
+
+    agent = User.objects.filter(role="agent", is_active=True).order_by("username").first()
+    rng = ctx.rng
+    candidates = [f for f in feeders if len(by_feeder.get(f.pk, [])) >= 2]
+    if agent is None or not candidates:
+        return 0
+    feeder = rng.choice(candidates)
+    callers = []
+    for taiqu in rng.sample(by_feeder[feeder.pk], 2):
+        callers += list(Customer.objects.filter(transformer_area=taiqu).order_by("account_no")[:2])
+    texts = ["客户反映家里和邻居家都突然停电了，整栋楼都没电。", "客户反映小区大面积停电，路灯也不亮，请尽快抢修。",
+             "客户反映村里几户人家同时停电，询问何时恢复。"]
+    with audit_context(agent, "demo"):
+        for minutes, customer, text in zip((18, 11, 5), callers[:1] + callers[2:3] + callers[1:2], texts):
+            do_create_order(agent, {"order_type": "fault_repair", "fault_kind": "area_no_power", "channel": "hotline",
+                                    "account_no": customer.account_no, "text": text},
+                            at=now - timedelta(minutes=minutes))
+    return 1
