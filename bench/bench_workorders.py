@@ -87,6 +87,7 @@ class Settings:
         self.due_orders = _env_int("BENCH_DUE_ORDERS", 2_000 if quick else 10_000)
         self.query_runs = _env_int("BENCH_QUERY_RUNS", 5 if quick else 9)
         self.deferred_tasks = _env_int("BENCH_DEFERRED_ORDERS", 200 if quick else 500)
+        self.deferred_single = _env_int("BENCH_DEFERRED_SINGLE", 50 if quick else 200)
         self.max_requests = _env_int("BENCH_MAX_REQUESTS", 60_000)
         # BENCH_PHASES=intake,raw,orders (orders = load + near_breach + sweep): run a part while tuning
         self.phases = [p for p in os.environ.get("BENCH_PHASES", "intake,raw,orders").split(",") if p]
@@ -345,9 +346,12 @@ def deferred_phase(ctx, settings, facts):
     and the repeat search of each order taken), measured on the queue the intake phase filled (the server
     ran without a worker). `process_pending` is called here as the sweep task calls it: one small batch
     first (model loaded), then one batch of `settings.deferred_tasks` orders, timed with the CPU of this
-    process and of PostgreSQL."""
+    process and of PostgreSQL. For comparison, the next `settings.deferred_single` queued orders are done one
+    at a time, as the former task per order did (`after_intake_task`, without the queue's own per-task
+    work)."""
     from gridcare.intelligence import services
     from gridcare.intelligence.models import PendingIntake
+    from gridcare.intelligence.tasks import after_intake_task
 
     backlog = PendingIntake.objects.count()
     services.process_pending(batch=20)
@@ -364,6 +368,18 @@ def deferred_phase(ctx, settings, facts):
            "postgres_cpu_ms_per_order": round(pg_cpu / n * 1000, 2),
            "cpu_ms_per_order": round((sweep_cpu + pg_cpu) / n * 1000, 2),
            "orders_per_s_one_worker": round(done["orders"] / max(rep["window_s"], 1e-9), 1), "cpu": rep}
+    single = list(PendingIntake.objects.order_by("id").values_list("order_id", "user_id")[:settings.deferred_single])
+    if single:
+        c0 = time.process_time()
+        with sysinfo.CpuMeter(groups) as meter:
+            for order_id, user_id in single:
+                after_intake_task.func(order_id, user_id)
+        one_cpu = time.process_time() - c0
+        rep = meter.report()
+        one_pg = rep["cores_used"].get("PostgreSQL", 0) * rep["window_s"]
+        out["one_at_a_time"] = {"orders": len(single), "cpu_ms_per_order": round((one_cpu + one_pg) / len(single) * 1000, 2),
+                                "python_cpu_ms_per_order": round(one_cpu / len(single) * 1000, 2),
+                                "postgres_cpu_ms_per_order": round(one_pg / len(single) * 1000, 2)}
     ctx.log(f"deferred work: {out}")
     return out
 
@@ -711,6 +727,12 @@ def _deferred_figures(ctx, intake, deferred, figures):
             f"{deferred['seconds']} s ({deferred['orders_per_s_one_worker']:g} orders/s on one process), "
             f"{deferred['sweep_cpu_ms_per_order']} ms of worker CPU and {deferred['postgres_cpu_ms_per_order']} ms "
             f"of PostgreSQL CPU per order; {deferred['repeat_candidates']} repeat candidates found.")
+    one = deferred.get("one_at_a_time")
+    if one:
+        figures["deferred_cpu_per_order_one_at_a_time"] = {
+            "value": one["cpu_ms_per_order"], "unit": "ms", "note": "the same work one order at a time (the former task per order)"}
+        line += (f" The same work one order at a time, as the former task per order did: {one['cpu_ms_per_order']} ms "
+                 f"per order ({one['orders']} orders).")
     if rate:
         intake_ms = (used.get("server (gunicorn)", 0) + used.get("PostgreSQL", 0)) / rate * 1000
         line += (f" With the intake's {intake_ms:.1f} ms an order costs {intake_ms + deferred['cpu_ms_per_order']:.1f} ms "
