@@ -83,14 +83,15 @@ class Settings:
         self.rate = _env_float("BENCH_RATE", 500)            # the target, offered in the open-loop phase
         self.rate_duration = _env_float("BENCH_RATE_DURATION", 4 if quick else 15)
         self.insert_duration = _env_float("BENCH_INSERT_DURATION", 3 if quick else 10)
+        self.floor_duration = _env_float("BENCH_FLOOR_DURATION", 3 if quick else 10)
         self.open_orders = _env_int("BENCH_OPEN_ORDERS", 100_000 if quick else 1_000_000)
         self.due_orders = _env_int("BENCH_DUE_ORDERS", 2_000 if quick else 10_000)
         self.query_runs = _env_int("BENCH_QUERY_RUNS", 5 if quick else 9)
         self.deferred_tasks = _env_int("BENCH_DEFERRED_ORDERS", 200 if quick else 500)
         self.deferred_single = _env_int("BENCH_DEFERRED_SINGLE", 50 if quick else 200)
         self.max_requests = _env_int("BENCH_MAX_REQUESTS", 60_000)
-        # BENCH_PHASES=intake,raw,orders (orders = load + near_breach + sweep): run a part while tuning
-        self.phases = [p for p in os.environ.get("BENCH_PHASES", "intake,raw,orders").split(",") if p]
+        # BENCH_PHASES=intake,floor,raw,orders (orders = load + near_breach + sweep): run a part while tuning
+        self.phases = [p for p in os.environ.get("BENCH_PHASES", "intake,floor,raw,orders").split(",") if p]
 
     def as_dict(self):
         return dict(vars(self))
@@ -188,7 +189,8 @@ def make_intakes(n: int, accounts: list[str], taiqu: list[str], tokens: list[str
 
 @contextmanager
 def web_server(env, workers: int, threads: int, log_path: Path):
-    """`gridcare serve --no-worker` (gunicorn) on a free loopback port; yields (port, process, command)."""
+    """`gridcare serve --no-worker` (gunicorn) on a free loopback port; yields (port, process, command).
+    The floor phase passes DJANGO_SETTINGS_MODULE=bench.floor_settings and ROOT on PYTHONPATH in `env`."""
     port = _free_port()
     cmd = [str(BIN / "gridcare"), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port),
            "--workers", str(workers), "--threads", str(threads)]
@@ -389,6 +391,44 @@ RAW_COLUMNS = ("order_no", "order_type", "channel", "category_l1", "category_l2"
                "status", "accepted_at", "stage_entered_at", "stage_limit_key", "stage_due_at", "stage_warn_at",
                "sla_state", "suspended", "escalation", "escalation_reason", "urge_count", "reject_count",
                "satisfaction", "visit_count", "quality_flags", "idempotency_key")
+
+
+def floor_phase(ctx, settings, env, url, workdir, facts):
+    """The bare intake of bench/floor_urls.py on the same server configuration and load as the intake
+    phase: what the stack itself costs per intake (gunicorn, Django, django-ninja, token check, the four
+    rows written), so the distance between it and the real intake is the intake's own work."""
+    from gridcare.accounts.models import ApiToken, User
+    from gridcare.customers.models import Customer
+    from gridcare.grid.models import TransformerArea
+
+    agents = list(User.objects.filter(role="agent", is_active=True).order_by("username"))
+    tokens = [ApiToken.issue(a, "bench-floor")[1] for a in agents]
+    accounts = list(Customer.objects.values_list("account_no", flat=True))
+    taiqu = list(TransformerArea.objects.values_list("code", flat=True))
+    run_id = f"floor{int(time.time())}"
+    n = int(max(settings.rate * 3, 1500) * (2 + settings.floor_duration))
+    reqs = make_intakes(n + 200, accounts, taiqu, tokens, seed=404, run_id=run_id)
+    floor_env = dict(env, DJANGO_SETTINGS_MODULE="bench.floor_settings",
+                     PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p))
+    with web_server(floor_env, settings.web_workers, settings.web_threads, workdir / "floor.log") as (port, server, _c):
+        groups = {"server (gunicorn)": {server.pid}}
+        if facts.get("postmaster_pid"):
+            groups["PostgreSQL"] = {facts["postmaster_pid"]}
+        loadgen.closed_loop("127.0.0.1", port, "/api/workorders/", reqs[:200], concurrency=4, warmup=0, duration=60)
+        with sysinfo.CpuMeter(groups) as meter:
+            result = loadgen.closed_loop("127.0.0.1", port, "/api/workorders/", reqs[200:],
+                                         concurrency=settings.concurrency, warmup=2, duration=settings.floor_duration)
+        result["cpu"] = meter.report()
+    with pg.connect(url) as conn:  # the floor's orders leave nothing behind for the later phases
+        ids = "SELECT id FROM workorders_workorder WHERE order_no LIKE 'F%'"
+        conn.execute(f"DELETE FROM intelligence_pendingintake WHERE order_id IN ({ids})")
+        conn.execute(f"DELETE FROM workorders_stageevent WHERE order_id IN ({ids})")
+        conn.execute("DELETE FROM core_auditlog WHERE content_type_id = "
+                     "(SELECT id FROM django_content_type WHERE app_label = 'workorders' AND model = 'workorder') "
+                     f"AND object_pk IN (SELECT id::text FROM ({ids}) f)")
+        result["deleted_orders"] = conn.execute("DELETE FROM workorders_workorder WHERE order_no LIKE 'F%'").rowcount
+    result.update(workers=settings.web_workers, threads=settings.web_threads)
+    return result
 
 
 def raw_insert_phase(ctx, settings, url):
@@ -740,6 +780,24 @@ def _deferred_figures(ctx, intake, deferred, figures):
     ctx.note(line)
 
 
+def _floor_figures(ctx, floor, figures):
+    rate = floor["throughput_per_s"] or 0
+    figures["floor_intake_throughput"] = {
+        "value": rate, "unit": "orders/s", "target": None,
+        "note": f"bare intake (bench/floor_urls.py), closed loop, {floor['concurrency']} clients, "
+                f"{floor['workers']}x{floor['threads']} workers"}
+    used = floor["cpu"]["cores_used"]
+    if rate:
+        for key, group in (("floor_server_cpu_per_order", "server (gunicorn)"), ("floor_postgres_cpu_per_order", "PostgreSQL")):
+            if group in used:
+                figures[key] = {"value": round(used[group] / rate * 1000, 2), "unit": "ms"}
+    ctx.note(f"Floor: the bare intake of bench/floor_urls.py (same gunicorn workers, middleware, django-ninja, "
+             f"token check and request schema; the same four rows in one transaction by raw SQL, with no "
+             f"validation, clock or hooks) answered {rate:g} orders/s, p99 {floor['latency_ms']['p99']} ms; "
+             f"CPU in cores of 2: " + ", ".join(f"{k} {v}" for k, v in used.items())
+             + ". No intake on this stack and machine can be cheaper.")
+
+
 def _raw_figures(ctx, raw, figures):
     figures["raw_insert_rate"] = {"value": round(raw["rows_per_s"]), "unit": "rows/s",
                                   "note": f"autocommit, {raw['concurrency']} connections"}
@@ -795,6 +853,13 @@ def run(ctx):
                 deferred = deferred_phase(ctx, settings, facts)
                 ctx.detail("deferred", deferred)
                 _deferred_figures(ctx, intake, deferred, figures)
+            if "floor" in settings.phases:
+                ctx.log("floor: the bare intake (bench/floor_urls.py) on the same server configuration")
+                floor = floor_phase(ctx, settings, env, url, workdir, facts)
+                ctx.detail("floor", floor)
+                ctx.log(f"  {floor['throughput_per_s']} orders/s, latency {floor['latency_ms']}, "
+                        f"CPU {floor['cpu']['cores_used']}")
+                _floor_figures(ctx, floor, figures)
             if "raw" in settings.phases:
                 ctx.log("raw single-row INSERTs")
                 raw = raw_insert_phase(ctx, settings, url)
