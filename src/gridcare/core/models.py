@@ -69,3 +69,19 @@ class CalendarDay(AuditedModel):
 
         if self.date and self.calendar_year_id and self.date.year != self.calendar_year.year:
             raise ValidationError({"date": f"日期不在{self.calendar_year.year}年内"})
+
+
+class ScheduledRun(models.Model):
+    """When each periodic task (core.scheduler) was last put on the queue. Kept in the database, not in
+    the scheduler's memory, so a restart neither re-runs a weekly scan nor postpones it by a week, and
+    two schedulers never enqueue the same due run twice (a run is claimed by one conditional UPDATE)."""
+
+    name = models.CharField("定时任务", max_length=100, primary_key=True)
+    last_enqueued_at = models.DateTimeField("上次投递时间", null=True, blank=True)
+    last_task_id = models.CharField("上次任务编号", max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "定时任务投递记录"
+
+    def __str__(self):
+        return self.name
