@@ -73,6 +73,9 @@ def sweep_sla(now=None, batch: int = 5000) -> dict:
     return result
 
 
+SCAN_CHUNK = 500
+
+
 def scan_sensitive(as_of=None) -> dict:
     """Weekly: customers who called 95598 twice or more in the window, and customers with several
     orders about the same problem, are flagged sensitive (with reason and expiry); flags set by an
@@ -105,19 +108,24 @@ def scan_sensitive(as_of=None) -> dict:
                 what = row["category_l2"] or row["fault_kind"] or row["order_type"]
                 flagged[row["customer_id"]] = (f"近{r.get('window_days', 60)}天内同一问题（{what}）{row['n']} 张工单",
                                                r.get("expiry_days", 90))
+    # Only the three flag columns are written (an agent may be editing the customer's phone meanwhile),
+    # in chunks, so a large utility's scan holds neither all customers in memory nor long locks.
+    flag_fields = ["sensitive", "sensitive_reason", "sensitive_until"]
     updated = 0
-    for customer in Customer.objects.filter(pk__in=list(flagged)):
-        reason, days = flagged[customer.pk]
-        until = as_of + timedelta(days=days)
-        if customer.sensitive and customer.sensitive_until is None:
-            continue  # a flag set by hand stays as it was
-        customer.sensitive, customer.sensitive_reason, customer.sensitive_until = True, reason[:200], until
-        customer.save()
-        updated += 1
+    ids = sorted(flagged)
+    for start in range(0, len(ids), SCAN_CHUNK):
+        for customer in Customer.objects.filter(pk__in=ids[start:start + SCAN_CHUNK]).order_by("pk"):
+            reason, days = flagged[customer.pk]
+            if customer.sensitive and customer.sensitive_until is None:
+                continue  # a flag set by hand stays as it was
+            customer.sensitive, customer.sensitive_reason = True, reason[:200]
+            customer.sensitive_until = as_of + timedelta(days=days)
+            customer.save(update_fields=flag_fields)
+            updated += 1
     cleared = 0
-    for customer in Customer.objects.filter(sensitive=True, sensitive_until__lt=as_of):
+    for customer in Customer.objects.filter(sensitive=True, sensitive_until__lt=as_of).iterator(chunk_size=SCAN_CHUNK):
         customer.sensitive, customer.sensitive_reason, customer.sensitive_until = False, "", None
-        customer.save()
+        customer.save(update_fields=flag_fields)
         cleared += 1
     return {"flagged": updated, "cleared": cleared}
 
