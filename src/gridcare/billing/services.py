@@ -31,7 +31,7 @@ from .rules import (CutLimits, TariffError, check_payment_amount, compute_bill, 
                     overlaps, parse_tariff, reconnect_state, tariff_to_dict, tier_kwh)
 
 SETTINGS_FILE = Path(__file__).resolve().parent / "data" / "billing.yaml"
-# Bill runs and corrections need billing.run; cuts and reconnections billing.disconnect (accounts/roles.py).
+# Bill runs and corrections need billing.run; cuts and reconnections billing.disconnect (data/roles.yaml).
 CAP_RUN = "billing.run"
 CAP_DISCONNECT = "billing.disconnect"
 
