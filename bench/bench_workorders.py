@@ -13,10 +13,13 @@ Phases, all against one scratch PostgreSQL database:
    Idempotency-Key; afterwards the orders, their history events and audit rows are counted; then one
    batch of the intelligence sweep the intakes queued is run and timed (the deferred share of an order's
    cost);
-3. raw single-row INSERTs (autocommit) into a table shaped like workorders_workorder, same concurrency;
-4. 1,000,000 open orders loaded with INSERT ... SELECT, VACUUM ANALYZE, then `near_breach()` for a
+3. the floor: the bare intake of bench/floor_urls.py (same server, middleware, django-ninja, token check
+   and request schema; the same four rows by raw SQL and nothing else) on the same server configuration,
+   so what the stack costs per intake is measured beside what the intake costs; its rows are deleted;
+4. raw single-row INSERTs (autocommit) into a table shaped like workorders_workorder, same concurrency;
+5. 1,000,000 open orders loaded with INSERT ... SELECT, VACUUM ANALYZE, then `near_breach()` for a
    供电所 and a county company (median of several runs, EXPLAIN ANALYZE kept in the JSON);
-5. 10,000 of them made due, `sweep_sla()` called until nothing is left, timed.
+6. 10,000 of them made due, `sweep_sla()` called until nothing is left, timed.
 
 The load generator, the server and PostgreSQL share the machine's cores; the CPU each used during the
 load is recorded (details.intake.cpu) together with what other processes on the machine used.

@@ -67,3 +67,44 @@ def test_the_runner_finds_the_work_order_benchmark(framework):
     from bench import run
 
     assert "workorders" in run.discover()
+
+
+@pytest.mark.django_db
+def test_the_benchmark_floor_writes_the_rows_a_real_intake_writes(framework, world, settings):
+    """bench/floor_urls.py (the workorders benchmark's floor) must keep writing what a real intake writes,
+    or its rate stops bounding the real one: the same four rows, through the same token check."""
+    from django.db import connection
+    from django.urls import clear_url_caches
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the floor sends several statements in one round trip, as on PostgreSQL in the benchmark")
+    from gridcare.core.models import AuditLog
+    from gridcare.intelligence.models import PendingIntake
+    from gridcare.testing import ApiClient
+    from gridcare.workorders.models import StageEvent, WorkOrder
+
+    def counts():
+        return (WorkOrder.objects.count(), StageEvent.objects.count(),
+                AuditLog.objects.filter(content_type__model="workorder").count(), PendingIntake.objects.count())
+
+    body = {"order_type": "service_request", "account_no": "3100000001", "text": "申请电能表校验"}
+    agent = ApiClient(world.agent)
+    before = counts()
+    assert agent.post("/api/workorders/", body).status_code == 201
+    real = [a - b for a, b in zip(counts(), before)]
+    settings.ROOT_URLCONF = "bench.floor_urls"
+    clear_url_caches()
+    try:
+        resp = agent.post("/api/workorders/", body)
+        assert resp.status_code == 201 and resp.json()["order_no"].startswith("F")
+        floor = [a - b - r for a, b, r in zip(counts(), before, real)]
+        assert floor == real == [1, 1, 1, 1]
+        order = WorkOrder.objects.get(order_no=resp.json()["order_no"])
+        assert (order.customer.account_no, order.unit_id, order.created_by_id) == (
+            "3100000001", order.customer.unit_id, world.agent.pk)
+        # without a token it answers 401, as the real endpoint does
+        from django.test import Client
+        assert Client().post("/api/workorders/", body, content_type="application/json").status_code == 401
+    finally:
+        settings.ROOT_URLCONF = "gridcare.urls"
+        clear_url_caches()
