@@ -77,3 +77,19 @@ class CalendarDayAdmin(admin.ModelAdmin):
     search_fields = ("name", "date")
     date_hierarchy = "date"
     list_select_related = ("calendar_year",)
+
+
+# --- Scheduler: when each periodic task was last enqueued (read-only; `gridcare scheduler --list`) ----
+from .models import ScheduledRun  # noqa: E402
+
+
+@admin.register(ScheduledRun)
+class ScheduledRunAdmin(admin.ModelAdmin):
+    list_display = ("name", "last_enqueued_at", "last_task_id")
+    ordering = ("name",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -118,3 +118,15 @@ def test_scheduler_command_lists_last_runs_and_once_records_them():
     assert "从未投递" not in out.getvalue()
     # the runs --once made count: the next pass finds nothing due
     assert scheduler.run_due() == []
+
+
+@pytest.mark.django_db
+def test_admin_shows_the_last_runs_read_only(world, client):
+    scheduler.run_due(timezone.now(), entries=[WEEKLY])
+    client.force_login(world.admin)
+    page = client.get("/admin/core/scheduledrun/")
+    assert page.status_code == 200 and "workorders.sensitive_scan" in page.content.decode()
+    assert client.get("/admin/core/scheduledrun/add/").status_code == 403
+    assert client.post("/admin/core/scheduledrun/workorders.sensitive_scan/change/",
+                       {"last_enqueued_at_0": "2020-01-01"}).status_code == 403
+    assert ScheduledRun.objects.get(name=WEEKLY[0]).last_enqueued_at.year == timezone.now().year
