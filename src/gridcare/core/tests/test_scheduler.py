@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -30,7 +31,10 @@ def test_every_registered_task_is_enqueued_on_a_new_installation_and_not_again_a
     names = [name for name, _every, _path in scheduler.SCHEDULE]
     assert sorted(n for n, _id in first) == sorted(names) and len(names) >= 10
     assert DBTaskResult.objects.count() == len(names)
-    assert scheduler.run_due(now + timedelta(seconds=5)) == []
+    with CaptureQueriesContext(connection) as sql:
+        assert scheduler.run_due(now + timedelta(seconds=5)) == []
+    # nothing due: one SELECT, no write (SQLite's single writer is not taken every few seconds)
+    assert [q["sql"].split()[0] for q in sql.captured_queries] == ["SELECT"]
     assert set(ScheduledRun.objects.values_list("last_enqueued_at", flat=True)) == {now}
     # ten seconds on, only the 10-second intelligence sweep is due
     assert [n for n, _id in scheduler.run_due(now + timedelta(seconds=10))] == ["intelligence.after_intake"]
