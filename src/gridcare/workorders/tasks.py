@@ -123,10 +123,14 @@ def scan_sensitive(as_of=None) -> dict:
             customer.save(update_fields=flag_fields)
             updated += 1
     cleared = 0
-    for customer in Customer.objects.filter(sensitive=True, sensitive_until__lt=as_of).iterator(chunk_size=SCAN_CHUNK):
-        customer.sensitive, customer.sensitive_reason, customer.sensitive_until = False, "", None
-        customer.save(update_fields=flag_fields)
-        cleared += 1
+    # the ids first: SQLite gives no isolation between a running SELECT and writes to the same table
+    expired = list(Customer.objects.filter(sensitive=True, sensitive_until__lt=as_of)
+                   .order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(expired), SCAN_CHUNK):
+        for customer in Customer.objects.filter(pk__in=expired[start:start + SCAN_CHUNK]).order_by("pk"):
+            customer.sensitive, customer.sensitive_reason, customer.sensitive_until = False, "", None
+            customer.save(update_fields=flag_fields)
+            cleared += 1
     return {"flagged": updated, "cleared": cleared}
 
 

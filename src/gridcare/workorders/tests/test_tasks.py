@@ -1,5 +1,6 @@
 """SLA sweep and sensitive-customer scan, enqueued on the Django Tasks queue and run by the real
 database worker (`db_worker --batch`)."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -124,3 +125,26 @@ def test_the_order_is_queued_for_the_intelligence_sweep_in_the_intake_transactio
     order, _ = do_create_order(world.agent, COMPLAINT)
     assert PendingIntake.objects.get().order == order
     assert not DBTaskResult.objects.exists()  # no task per intake
+
+
+def test_scan_works_in_chunks_and_writes_only_the_flag_columns(world, monkeypatch):
+    monkeypatch.setattr("gridcare.workorders.tasks.SCAN_CHUNK", 1)
+    agent = ApiClient(world.agent)
+    accounts = ["3100000001", "3100000002", "3100000101"]
+    for account in accounts:
+        for minutes in (60 * 24 * 2, 60):
+            take(agent, minutes, account_no=account)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as sql:
+        assert scan_sensitive() == {"flagged": 3, "cleared": 0}  # one customer per chunk
+    assert all(c.sensitive for c in Customer.objects.filter(account_no__in=accounts))
+    # only the flag columns are written: an agent's edit of the phone meanwhile is not overwritten
+    updates = [q["sql"] for q in sql.captured_queries if q["sql"].startswith('UPDATE "customers_customer"')]
+    assert len(updates) == 3
+    for update in updates:
+        assigned = re.findall(r'"(\w+)" = ', update.split(" WHERE ")[0])
+        assert assigned == ["sensitive", "sensitive_reason", "sensitive_until"]
+    assert scan_sensitive(as_of=timezone.now() + timedelta(days=200)) == {"flagged": 0, "cleared": 3}
+    assert not Customer.objects.filter(account_no__in=accounts, sensitive=True).exists()
