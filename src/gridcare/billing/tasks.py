@@ -39,5 +39,6 @@ def reconnection_sweep_task():
     return sweep_reconnections()
 
 
-schedule("billing.reminders", 24 * 3600, "gridcare.billing.tasks.reminders_task")
+# customers get reminders by day: at 09:00, or later until 19:00 when the scheduler was down at nine
+schedule("billing.reminders", 24 * 3600, "gridcare.billing.tasks.reminders_task", at="09:00", window_seconds=10 * 3600)
 schedule("billing.reconnection_sweep", 60, "gridcare.billing.tasks.reconnection_sweep_task")

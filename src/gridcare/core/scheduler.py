@@ -1,16 +1,24 @@
 """A small scheduler that enqueues periodic sweeps onto the task queue (the Django Tasks API).
 
-Each schedule entry is (name, interval seconds, dotted path of a task). Apps add entries to
-SCHEDULE; the scheduler only enqueues, workers do the work, so any number of workers can share it.
+Apps register entries (`register(name, every_seconds, task_path, at=..., weekday=..., window_seconds=...)`)
+in SCHEDULE; the scheduler only enqueues, workers do the work, so any number of workers can share it.
+
+* An interval entry (no `at`) is due `every_seconds` after its last run.
+* A timed entry runs once per period at a local time of day (`at="09:00"`; weekly ones on `weekday`,
+  0 = Monday): it is due when the last run is older than the latest such time, and only within
+  `window_seconds` after it (default: the whole period). Customer reminders thus go out by day, and a
+  scheduler that was down at the time catches up within the window, not in the middle of the night.
 
 When each entry was last enqueued is kept in the database (`core.ScheduledRun`), in wall-clock time:
-an entry never enqueued before is due at once, and a restarted scheduler carries on where the last one
-stopped (a weekly scan is neither run again at every restart nor put off by a week). A due run is
-claimed by one conditional UPDATE in the same transaction as its enqueue, so schedulers on several
-hosts enqueue it once between them, and a failed enqueue leaves the run due for the next pass."""
+an entry never enqueued before is due at once (a timed one within its window), and a restarted scheduler
+carries on where the last one stopped (a weekly scan is neither run again at every restart nor put off by
+a week). A due run is claimed by one conditional UPDATE in the same transaction as its enqueue, so
+schedulers on several hosts enqueue it once between them, and a failed enqueue leaves the run due for
+the next pass."""
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.db import close_old_connections, transaction
 from django.db.models import Q
@@ -19,29 +27,77 @@ from django.utils.module_loading import import_string
 
 log = logging.getLogger(__name__)
 
-SCHEDULE: list[tuple[str, int, str]] = []
 CLOCK_SLACK_MINUTES = 5  # a last run stamped further in the future than this is taken as a clock set back
 
 
-def register(name: str, every_seconds: int, task_path: str):
-    SCHEDULE.append((name, every_seconds, task_path))
+class Entry(NamedTuple):
+    name: str
+    every_seconds: int
+    task_path: str
+    at: str | None = None              # "HH:MM" local time: a timed entry
+    weekday: int | None = None         # 0 = Monday, for weekly timed entries
+    window_seconds: int | None = None  # how long after `at` a missed run is still made (default: the period)
 
 
-def _is_due(last, every_seconds: int, now) -> bool:
-    """Never enqueued, last enqueued at least `every_seconds` ago, or stamped in the future by a clock
-    that has since been set back."""
-    return (last is None or last <= now - timedelta(seconds=every_seconds)
-            or last > now + timedelta(minutes=CLOCK_SLACK_MINUTES))
+SCHEDULE: list[Entry] = []
 
 
-def _claim(name: str, every_seconds: int, now) -> bool:
-    """Mark `name` as enqueued at `now` if it is still due: the conditional UPDATE that only one of
+def register(name: str, every_seconds: int, task_path: str, *, at: str | None = None, weekday: int | None = None,
+             window_seconds: int | None = None):
+    entry = Entry(name, every_seconds, task_path, at, weekday, window_seconds)
+    if at is not None:
+        hour, minute = (int(x) for x in at.split(":"))
+        if not (0 <= hour < 24 and 0 <= minute < 60) or every_seconds not in (86400, 7 * 86400):
+            raise ValueError(f"定时任务 {name}: at 须为 HH:MM，且只用于每天或每周的任务")
+        if (weekday is not None) != (every_seconds == 7 * 86400) or weekday not in (None, *range(7)):
+            raise ValueError(f"定时任务 {name}: 每周的任务须给出 weekday（0=周一），每天的任务不给")
+    SCHEDULE.append(entry)
+
+
+def slot(entry: Entry, now: datetime) -> datetime | None:
+    """The latest local time of day (on `weekday` for weekly entries) at or before `now`; None for an
+    interval entry."""
+    if entry.at is None:
+        return None
+    hour, minute = (int(x) for x in entry.at.split(":"))
+    local = timezone.localtime(now)
+    start = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if start > local:
+        start -= timedelta(days=1)
+    if entry.weekday is not None:
+        start -= timedelta(days=(start.weekday() - entry.weekday) % 7)
+    return start
+
+
+def _due_filter(entry: Entry, now: datetime) -> Q:
+    """The stored last runs for which `entry` is due at `now` (the window is checked apart: it depends on
+    the time only)."""
+    start = slot(entry, now)
+    stale = Q(last_enqueued_at__lt=start) if start else Q(last_enqueued_at__lte=now - timedelta(seconds=entry.every_seconds))
+    return (Q(last_enqueued_at__isnull=True) | stale
+            | Q(last_enqueued_at__gt=now + timedelta(minutes=CLOCK_SLACK_MINUTES)))
+
+
+def _in_window(entry: Entry, now: datetime) -> bool:
+    start = slot(entry, now)
+    return start is None or now < start + timedelta(seconds=entry.window_seconds or entry.every_seconds)
+
+
+def _is_due(entry: Entry, last, now) -> bool:
+    if not _in_window(entry, now):
+        return False
+    if last is None or last > now + timedelta(minutes=CLOCK_SLACK_MINUTES):
+        return True
+    start = slot(entry, now)
+    return last < start if start else last <= now - timedelta(seconds=entry.every_seconds)
+
+
+def _claim(entry: Entry, now) -> bool:
+    """Mark the entry as enqueued at `now` if it is still due: the conditional UPDATE that only one of
     several schedulers wins."""
     from .models import ScheduledRun
 
-    due = (Q(last_enqueued_at__isnull=True) | Q(last_enqueued_at__lte=now - timedelta(seconds=every_seconds))
-           | Q(last_enqueued_at__gt=now + timedelta(minutes=CLOCK_SLACK_MINUTES)))
-    return ScheduledRun.objects.filter(due, name=name).update(last_enqueued_at=now) == 1
+    return ScheduledRun.objects.filter(_due_filter(entry, now), name=entry.name).update(last_enqueued_at=now) == 1
 
 
 def run_due(now=None, entries=None) -> list[tuple[str, str]]:
@@ -51,21 +107,22 @@ def run_due(now=None, entries=None) -> list[tuple[str, str]]:
     from .models import ScheduledRun
 
     now = now or timezone.now()
-    entries = SCHEDULE if entries is None else entries
-    last = dict(ScheduledRun.objects.filter(name__in=[e[0] for e in entries])
+    entries = [Entry(*e) for e in (SCHEDULE if entries is None else entries)]
+    last = dict(ScheduledRun.objects.filter(name__in=[e.name for e in entries])
                 .values_list("name", "last_enqueued_at"))
-    missing = [ScheduledRun(name=name) for name, _every, _path in entries if name not in last]
+    missing = [ScheduledRun(name=e.name) for e in entries if e.name not in last]
     if missing:
         ScheduledRun.objects.bulk_create(missing, ignore_conflicts=True)
     enqueued = []
-    for name, every, path in entries:
-        if not _is_due(last.get(name), every, now):
+    for entry in entries:
+        name = entry.name
+        if not _is_due(entry, last.get(name), now):
             continue
         try:
             with transaction.atomic():
-                if not _claim(name, every, now):
+                if not _claim(entry, now):
                     continue  # another scheduler enqueued it since the SELECT
-                result = import_string(path).enqueue()
+                result = import_string(entry.task_path).enqueue()
                 ScheduledRun.objects.filter(name=name).update(last_task_id=str(result.id)[:64])
             enqueued.append((name, str(result.id)))
             log.info("enqueued %s (%s)", name, result.id)

@@ -11,4 +11,4 @@ def missed_reads_task():
     return sweep_missed_reads()
 
 
-schedule("metering.missed_reads", 24 * 3600, "gridcare.metering.tasks.missed_reads_task")
+schedule("metering.missed_reads", 24 * 3600, "gridcare.metering.tasks.missed_reads_task", at="06:00")  # before the teams start

@@ -21,5 +21,5 @@ def frequent_outage_scan_task(as_of: str | None = None):
     return run_frequent_scan(date.fromisoformat(as_of) if as_of else None)
 
 
-schedule("outages.frequent_outage_scan", 24 * 3600, "gridcare.outages.tasks.frequent_outage_scan_task")
+schedule("outages.frequent_outage_scan", 24 * 3600, "gridcare.outages.tasks.frequent_outage_scan_task", at="02:00")
 schedule("notifications.deliver", 60, "gridcare.notifications.delivery.deliver_task")

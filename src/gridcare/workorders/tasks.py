@@ -145,4 +145,5 @@ def sensitive_scan_task():
 
 
 schedule("workorders.sla_sweep", 60, "gridcare.workorders.tasks.sla_sweep_task")
-schedule("workorders.sensitive_scan", 7 * 24 * 3600, "gridcare.workorders.tasks.sensitive_scan_task")
+schedule("workorders.sensitive_scan", 7 * 24 * 3600, "gridcare.workorders.tasks.sensitive_scan_task", at="02:30",
+         weekday=0)  # Monday night, flags ready for the week

@@ -3,8 +3,9 @@ installation enqueues everything at once, a restart carries on (a weekly scan is
 put off), a due run is enqueued once even by two schedulers, and a failed enqueue stays due. The tasks
 go on the real database queue and the real worker runs them."""
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -16,19 +17,29 @@ from django_tasks_db.models import DBTaskResult
 from gridcare.core import scheduler
 from gridcare.core.models import ScheduledRun
 
-WEEKLY = ("workorders.sensitive_scan", 7 * 24 * 3600, "gridcare.workorders.tasks.sensitive_scan_task")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+WEEKLY = ("workorders.sensitive_scan", 7 * 24 * 3600, "gridcare.workorders.tasks.sensitive_scan_task", "02:30", 0)
+REMINDERS = ("billing.reminders", 24 * 3600, "gridcare.billing.tasks.reminders_task", "09:00", None, 10 * 3600)
 MINUTELY = ("workorders.sla_sweep", 60, "gridcare.workorders.tasks.sla_sweep_task")
+
+
+def local(*args):
+    return datetime(*args, tzinfo=SHANGHAI)
 
 
 def queued(path_end):
     return DBTaskResult.objects.filter(task_path__endswith=path_end).count()
 
 
+def ran(entries, now):
+    return [name for name, _id in scheduler.run_due(now, entries=entries)]
+
+
 @pytest.mark.django_db
 def test_every_registered_task_is_enqueued_on_a_new_installation_and_not_again_at_once():
-    now = timezone.now()
+    now = local(2026, 12, 2, 10, 0)  # a Wednesday morning: every timed task is inside its window
     first = scheduler.run_due(now)
-    names = [name for name, _every, _path in scheduler.SCHEDULE]
+    names = [e.name for e in scheduler.SCHEDULE]
     assert sorted(n for n, _id in first) == sorted(names) and len(names) >= 10
     assert DBTaskResult.objects.count() == len(names)
     with CaptureQueriesContext(connection) as sql:
@@ -41,21 +52,55 @@ def test_every_registered_task_is_enqueued_on_a_new_installation_and_not_again_a
 
 
 @pytest.mark.django_db
-def test_a_restarted_scheduler_neither_repeats_nor_postpones_the_weekly_scan():
-    t0 = timezone.now() - timedelta(days=6, hours=23)
-    assert scheduler.run_due(t0, entries=[WEEKLY, MINUTELY])
-    assert queued("sensitive_scan_task") == 1
-    # "restarts" are new passes over the same database: the weekly scan is not due again an hour later,
-    # and it is due a week after the last run although no scheduler has been up for a week
-    scheduler.run_due(t0 + timedelta(hours=1), entries=[WEEKLY, MINUTELY])
-    assert queued("sensitive_scan_task") == 1 and queued("sla_sweep_task") == 2
-    done = scheduler.run_due(t0 + timedelta(days=7), entries=[WEEKLY, MINUTELY])
-    assert [n for n, _id in done] == ["workorders.sensitive_scan", "workorders.sla_sweep"]
-    assert queued("sensitive_scan_task") == 2
+def test_the_weekly_scan_runs_once_a_week_on_monday_night_whatever_the_restarts():
+    assert ran([WEEKLY], local(2026, 12, 2, 15, 0)) == ["workorders.sensitive_scan"]  # new installation: at once
+    # "restarts" are new passes over the same database: not again this week, however often
+    assert ran([WEEKLY], local(2026, 12, 2, 16, 0)) == []
+    assert ran([WEEKLY], local(2026, 12, 7, 2, 29)) == []
+    # Monday 02:30: due, although no scheduler has been up for a week; once
+    assert ran([WEEKLY], local(2026, 12, 7, 2, 30)) == ["workorders.sensitive_scan"]
+    assert ran([WEEKLY], local(2026, 12, 7, 9, 0)) == []
+    # the scheduler down all Monday night: the scan is made up on Thursday
+    assert ran([WEEKLY], local(2026, 12, 17, 11, 0)) == ["workorders.sensitive_scan"]
+    assert queued("sensitive_scan_task") == 3
     run = ScheduledRun.objects.get(name="workorders.sensitive_scan")
-    assert run.last_enqueued_at == t0 + timedelta(days=7)
+    assert run.last_enqueued_at == local(2026, 12, 17, 11, 0)
     assert run.last_task_id == str(DBTaskResult.objects.filter(task_path__endswith="sensitive_scan_task")
                                    .order_by("-enqueued_at").first().id)
+
+
+@pytest.mark.django_db
+def test_customer_reminders_go_out_by_day_only():
+    assert ran([REMINDERS], local(2026, 12, 3, 3, 0)) == []        # installed at 3 a.m.: no SMS at night
+    assert ran([REMINDERS], local(2026, 12, 3, 9, 0)) == ["billing.reminders"]
+    assert ran([REMINDERS], local(2026, 12, 3, 18, 0)) == []       # once a day
+    # the scheduler down at nine the next day: made up in the afternoon, not after 19:00
+    assert ran([REMINDERS], local(2026, 12, 4, 15, 30)) == ["billing.reminders"]
+    assert ran([REMINDERS], local(2026, 12, 5, 19, 0)) == []
+    assert ran([REMINDERS], local(2026, 12, 5, 23, 59)) == []
+    assert ran([REMINDERS], local(2026, 12, 6, 9, 1)) == ["billing.reminders"]
+
+
+@pytest.mark.django_db
+def test_an_interval_task_is_due_its_interval_after_the_last_run():
+    t0 = timezone.now()
+    assert ran([MINUTELY], t0) == ["workorders.sla_sweep"]
+    assert ran([MINUTELY], t0 + timedelta(seconds=59)) == []
+    assert ran([MINUTELY], t0 + timedelta(seconds=60)) == ["workorders.sla_sweep"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"every_seconds": 3600, "at": "09:00"}, "只用于每天或每周"),
+    ({"every_seconds": 86400, "at": "25:00"}, "HH:MM"),
+    ({"every_seconds": 7 * 86400, "at": "02:00"}, "weekday"),
+    ({"every_seconds": 86400, "at": "02:00", "weekday": 1}, "weekday"),
+])
+def test_a_wrong_timed_entry_is_refused_at_registration(kwargs, message, monkeypatch):
+    monkeypatch.setattr(scheduler, "SCHEDULE", [])
+    every = kwargs.pop("every_seconds")
+    with pytest.raises(ValueError, match=message):
+        scheduler.register("x", every, "gridcare.workorders.tasks.sla_sweep_task", **kwargs)
+    assert scheduler.SCHEDULE == []
 
 
 @pytest.mark.django_db
@@ -114,7 +159,8 @@ def test_two_schedulers_enqueue_a_due_run_once():
 def test_scheduler_command_lists_last_runs_and_once_records_them():
     out = StringIO()
     call_command("scheduler", "--list", stdout=out)
-    assert "workorders.sensitive_scan\t每604800秒\t上次投递 从未投递" in out.getvalue()
+    assert "workorders.sensitive_scan\t每周一 02:30\t上次投递 从未投递" in out.getvalue()
+    assert "workorders.sla_sweep\t每60秒\t上次投递 从未投递" in out.getvalue()
     call_command("scheduler", "--once", stdout=StringIO())
     assert DBTaskResult.objects.count() == len(scheduler.SCHEDULE)
     out = StringIO()

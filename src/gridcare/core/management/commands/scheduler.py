@@ -21,17 +21,22 @@ class Command(BaseCommand):
 
         if opts["list"]:
             last = dict(ScheduledRun.objects.values_list("name", "last_enqueued_at"))
-            for name, every, path in SCHEDULE:
-                at = last.get(name)
+            weekdays = "一二三四五六日"
+            for e in SCHEDULE:
+                at = last.get(e.name)
                 when = timezone.localtime(at).isoformat(timespec="seconds") if at else "从未投递"
-                self.stdout.write(f"{name}\t每{every}秒\t上次投递 {when}\t{path}")
+                if e.at is None:
+                    period = f"每{e.every_seconds}秒"
+                else:
+                    period = (f"每周{weekdays[e.weekday]} " if e.weekday is not None else "每天 ") + e.at
+                self.stdout.write(f"{e.name}\t{period}\t上次投递 {when}\t{e.task_path}")
             return
         if opts["once"]:
             now = timezone.now()
-            for name, _every, path in SCHEDULE:
-                result = import_string(path).enqueue()
-                ScheduledRun.objects.update_or_create(name=name, defaults={"last_enqueued_at": now,
-                                                                           "last_task_id": str(result.id)[:64]})
-                self.stdout.write(f"已投递 {name}: {result.id}")
+            for e in SCHEDULE:
+                result = import_string(e.task_path).enqueue()
+                ScheduledRun.objects.update_or_create(name=e.name, defaults={"last_enqueued_at": now,
+                                                                             "last_task_id": str(result.id)[:64]})
+                self.stdout.write(f"已投递 {e.name}: {result.id}")
             return
         run_forever()
