@@ -16,6 +16,7 @@ a week). A due run is claimed by one conditional UPDATE in the same transaction 
 schedulers on several hosts enqueue it once between them, and a failed enqueue leaves the run due for
 the next pass."""
 import logging
+import re
 import time
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -46,7 +47,7 @@ def register(name: str, every_seconds: int, task_path: str, *, at: str | None = 
              window_seconds: int | None = None):
     entry = Entry(name, every_seconds, task_path, at, weekday, window_seconds)
     if at is not None:
-        hour, minute = (int(x) for x in at.split(":"))
+        hour, minute = (int(x) for x in at.split(":")) if re.fullmatch(r"\d{2}:\d{2}", at) else (99, 99)
         if not (0 <= hour < 24 and 0 <= minute < 60) or every_seconds not in (86400, 7 * 86400):
             raise ValueError(f"定时任务 {name}: at 须为 HH:MM，且只用于每天或每周的任务")
         if (weekday is not None) != (every_seconds == 7 * 86400) or weekday not in (None, *range(7)):

@@ -92,6 +92,7 @@ def test_an_interval_task_is_due_its_interval_after_the_last_run():
 @pytest.mark.parametrize("kwargs, message", [
     ({"every_seconds": 3600, "at": "09:00"}, "只用于每天或每周"),
     ({"every_seconds": 86400, "at": "25:00"}, "HH:MM"),
+    ({"every_seconds": 86400, "at": "9 点"}, "HH:MM"),
     ({"every_seconds": 7 * 86400, "at": "02:00"}, "weekday"),
     ({"every_seconds": 86400, "at": "02:00", "weekday": 1}, "weekday"),
 ])
