@@ -79,17 +79,67 @@ class CalendarDayAdmin(admin.ModelAdmin):
     list_select_related = ("calendar_year",)
 
 
-# --- Scheduler: when each periodic task was last enqueued (read-only; `gridcare scheduler --list`) ----
+# --- Scheduler: when each periodic task was last enqueued, and the operator's changes to it -----------
+# (`gridcare scheduler --list` / `--set` do the same from the command line)
+from django.utils import timezone  # noqa: E402
+
+from . import scheduler  # noqa: E402
 from .models import ScheduledRun  # noqa: E402
+
+
+class ScheduledRunForm(forms.ModelForm):
+    class Meta:
+        model = ScheduledRun
+        fields = ("enabled", "at", "every_seconds")
+
+    def clean(self):
+        data = super().clean()
+        entry = scheduler.find(self.instance.name)
+        if entry is None:
+            raise forms.ValidationError("该定时任务已不在系统登记之列，修改不会生效")
+        for field, message in scheduler.check_override(entry, data.get("at") or "", data.get("every_seconds")).items():
+            self.add_error(field, message)
+        return data
 
 
 @admin.register(ScheduledRun)
 class ScheduledRunAdmin(admin.ModelAdmin):
-    list_display = ("name", "last_enqueued_at", "last_task_id")
+    """The registered periodic tasks: when each was last put on the queue, and this installation's
+    changes (off, another time of day, another interval). Rows come from the code's registrations; the
+    history is the scheduler's and cannot be edited."""
+
+    form = ScheduledRunForm
+    list_display = ("name", "period", "enabled", "last_enqueued_at", "changed_by", "changed_at")
+    list_filter = ("enabled",)
     ordering = ("name",)
+    fields = ("name", "default_period", "enabled", "at", "every_seconds", "last_enqueued_at", "last_task_id",
+              "changed_by", "changed_at")
+    readonly_fields = ("name", "default_period", "last_enqueued_at", "last_task_id", "changed_by", "changed_at")
+
+    @admin.display(description="执行周期（现行）")
+    def period(self, obj):
+        entry = scheduler.find(obj.name)
+        if entry is None:
+            return "（已不在登记之列）"
+        now_entry = scheduler.effective(entry, obj.enabled, obj.at, obj.every_seconds)
+        return "已停用" if now_entry is None else scheduler.describe(now_entry)
+
+    @admin.display(description="系统默认")
+    def default_period(self, obj):
+        entry = scheduler.find(obj.name)
+        return scheduler.describe(entry) if entry else "（已不在登记之列）"
+
+    def changelist_view(self, request, extra_context=None):
+        scheduler.ensure_rows()  # every registered task is listed, also one never run yet
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        # only the operator's fields: a pass of the scheduler may have stamped a newer last run meanwhile
+        obj.changed_by, obj.changed_at = request.user.get_username()[:150], timezone.now()
+        obj.save(update_fields=["enabled", "at", "every_seconds", "changed_by", "changed_at"])
 
     def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -79,6 +79,15 @@ class ScheduledRun(models.Model):
     name = models.CharField("定时任务", max_length=100, primary_key=True)
     last_enqueued_at = models.DateTimeField("上次投递时间", null=True, blank=True)
     last_task_id = models.CharField("上次任务编号", max_length=64, blank=True)
+    # An operator's changes to the registered schedule (`gridcare scheduler --set`, or the admin): empty
+    # fields keep what the code registered. Read by every scheduler pass, so no restart is needed.
+    enabled = models.BooleanField("启用", default=True)
+    at = models.CharField("执行时间（HH:MM）", max_length=5, blank=True,
+                          help_text="每天或每周的任务在当地时间几点执行；留空按系统默认")
+    every_seconds = models.PositiveIntegerField("间隔（秒）", null=True, blank=True,
+                                                help_text="按间隔执行的任务每隔多少秒投递一次；留空按系统默认")
+    changed_by = models.CharField("最后修改人", max_length=150, blank=True)
+    changed_at = models.DateTimeField("最后修改时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "定时任务投递记录"

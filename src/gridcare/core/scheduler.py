@@ -14,6 +14,11 @@ an entry never enqueued before is due at once (a timed one within its window), a
 carries on where the last one stopped (a weekly scan is neither run again at every restart nor put off by
 a week). A due run is claimed by one conditional UPDATE in the same transaction as its enqueue, so
 schedulers on several hosts enqueue it once between them, and a failed enqueue leaves the run due for
+the next pass.
+
+An operator may change a registered entry without touching the code or restarting anything
+(`gridcare scheduler --set NAME --at 10:00 | --every 120 | --disable | --enable | --reset`, or the admin):
+the change is kept on the entry's ScheduledRun row, which every pass reads anyway, and applies from
 the next pass."""
 import logging
 import re
@@ -43,16 +48,72 @@ class Entry(NamedTuple):
 SCHEDULE: list[Entry] = []
 
 
+MIN_INTERVAL_SECONDS = 10  # an operator's interval below this would only load the queue
+
+
+def _valid_at(at: str) -> bool:
+    if not re.fullmatch(r"\d{2}:\d{2}", at or ""):
+        return False
+    hour, minute = (int(x) for x in at.split(":"))
+    return 0 <= hour < 24 and 0 <= minute < 60
+
+
 def register(name: str, every_seconds: int, task_path: str, *, at: str | None = None, weekday: int | None = None,
              window_seconds: int | None = None):
     entry = Entry(name, every_seconds, task_path, at, weekday, window_seconds)
     if at is not None:
-        hour, minute = (int(x) for x in at.split(":")) if re.fullmatch(r"\d{2}:\d{2}", at) else (99, 99)
-        if not (0 <= hour < 24 and 0 <= minute < 60) or every_seconds not in (86400, 7 * 86400):
+        if not _valid_at(at) or every_seconds not in (86400, 7 * 86400):
             raise ValueError(f"定时任务 {name}: at 须为 HH:MM，且只用于每天或每周的任务")
         if (weekday is not None) != (every_seconds == 7 * 86400) or weekday not in (None, *range(7)):
             raise ValueError(f"定时任务 {name}: 每周的任务须给出 weekday（0=周一），每天的任务不给")
     SCHEDULE.append(entry)
+
+
+def find(name: str) -> Entry | None:
+    return next((e for e in SCHEDULE if e.name == name), None)
+
+
+def check_override(entry: Entry, at: str = "", every_seconds: int | None = None) -> dict:
+    """Field errors, in Chinese, of an operator's change to a registered entry (empty when it is valid):
+    a timed entry takes another time of day, an interval entry another interval, not the other way round."""
+    errors = {}
+    if at:
+        if entry.at is None:
+            errors["at"] = f"{entry.name} 按间隔执行（每{entry.every_seconds}秒），不能设执行时间，请改间隔"
+        elif not _valid_at(at):
+            errors["at"] = f"执行时间须为 HH:MM（如 09:30），收到：{at}"
+    if every_seconds is not None:
+        if entry.at is not None:
+            errors["every_seconds"] = f"{entry.name} 每{'周' if entry.weekday is not None else '天'}定时执行，不能设间隔，请改执行时间"
+        elif every_seconds < MIN_INTERVAL_SECONDS:
+            errors["every_seconds"] = f"间隔不能少于{MIN_INTERVAL_SECONDS}秒，收到：{every_seconds}"
+    return errors
+
+
+def effective(entry: Entry, enabled: bool = True, at: str = "", every_seconds: int | None = None) -> Entry | None:
+    """The entry as the operator's change makes it (None when disabled). A change that no longer fits the
+    registered entry (the code made a timed task an interval one since) is ignored."""
+    if not enabled:
+        return None
+    if entry.at is not None and at and _valid_at(at):
+        return entry._replace(at=at)
+    if entry.at is None and every_seconds and every_seconds >= MIN_INTERVAL_SECONDS:
+        return entry._replace(every_seconds=every_seconds)
+    return entry
+
+
+def describe(entry: Entry) -> str:
+    """The entry's period in Chinese: 每60秒, 每天 09:00, 每周一 02:30."""
+    if entry.at is None:
+        return f"每{entry.every_seconds}秒"
+    return (f"每周{'一二三四五六日'[entry.weekday]} " if entry.weekday is not None else "每天 ") + entry.at
+
+
+def ensure_rows():
+    """A ScheduledRun row for every registered entry (so an operator can change one never run yet)."""
+    from .models import ScheduledRun
+
+    ScheduledRun.objects.bulk_create([ScheduledRun(name=e.name) for e in SCHEDULE], ignore_conflicts=True)
 
 
 def slot(entry: Entry, now: datetime) -> datetime | None:
@@ -109,15 +170,17 @@ def run_due(now=None, entries=None) -> list[tuple[str, str]]:
 
     now = now or timezone.now()
     entries = [Entry(*e) for e in (SCHEDULE if entries is None else entries)]
-    last = dict(ScheduledRun.objects.filter(name__in=[e.name for e in entries])
-                .values_list("name", "last_enqueued_at"))
-    missing = [ScheduledRun(name=e.name) for e in entries if e.name not in last]
+    rows = {name: rest for name, *rest in ScheduledRun.objects.filter(name__in=[e.name for e in entries])
+            .values_list("name", "last_enqueued_at", "enabled", "at", "every_seconds")}
+    missing = [ScheduledRun(name=e.name) for e in entries if e.name not in rows]
     if missing:
         ScheduledRun.objects.bulk_create(missing, ignore_conflicts=True)
     enqueued = []
     for entry in entries:
         name = entry.name
-        if not _is_due(entry, last.get(name), now):
+        last, enabled, at, every = rows.get(name, (None, True, "", None))
+        entry = effective(entry, enabled, at, every)
+        if entry is None or not _is_due(entry, last, now):
             continue
         try:
             with transaction.atomic():

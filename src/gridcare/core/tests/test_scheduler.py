@@ -172,12 +172,78 @@ def test_scheduler_command_lists_last_runs_and_once_records_them():
 
 
 @pytest.mark.django_db
-def test_admin_shows_the_last_runs_read_only(world, client):
-    scheduler.run_due(timezone.now(), entries=[WEEKLY])
+def test_admin_changes_a_task_but_not_its_history(world, client):
+    scheduler.run_due(local(2026, 12, 2, 15, 0), entries=[WEEKLY])
     client.force_login(world.admin)
+    ScheduledRun.objects.filter(name="billing.reminders").delete()
     page = client.get("/admin/core/scheduledrun/")
-    assert page.status_code == 200 and "workorders.sensitive_scan" in page.content.decode()
+    text = page.content.decode()
+    assert page.status_code == 200 and "workorders.sensitive_scan" in text and "每周一 02:30" in text
+    assert "billing.reminders" in text  # listed although the scheduler never ran it: it can be changed first
     assert client.get("/admin/core/scheduledrun/add/").status_code == 403
-    assert client.post("/admin/core/scheduledrun/workorders.sensitive_scan/change/",
-                       {"last_enqueued_at_0": "2020-01-01"}).status_code == 403
-    assert ScheduledRun.objects.get(name=WEEKLY[0]).last_enqueued_at.year == timezone.now().year
+    url = "/admin/core/scheduledrun/workorders.sensitive_scan/change/"
+    # a wrong time: a field error, nothing stored
+    bad = client.post(url, {"enabled": "on", "at": "25:00", "every_seconds": ""})
+    assert bad.status_code == 200 and "执行时间须为 HH:MM" in bad.content.decode()
+    bad = client.post(url, {"enabled": "on", "at": "", "every_seconds": "600"})
+    assert "不能设间隔" in bad.content.decode()
+    assert ScheduledRun.objects.get(name=WEEKLY[0]).at == ""
+    # a good change; the last run is not the form's to set
+    ok = client.post(url, {"enabled": "on", "at": "04:00", "every_seconds": "",
+                           "last_enqueued_at_0": "2020-01-01", "last_enqueued_at_1": "00:00:00"})
+    assert ok.status_code == 302
+    run = ScheduledRun.objects.get(name=WEEKLY[0])
+    assert run.at == "04:00" and run.changed_by == world.admin.username and run.changed_at is not None
+    assert run.last_enqueued_at == local(2026, 12, 2, 15, 0)
+    assert ran([WEEKLY], local(2026, 12, 7, 2, 30)) == []            # not at the old time any more
+    assert ran([WEEKLY], local(2026, 12, 7, 4, 0)) == ["workorders.sensitive_scan"]
+    assert client.post("/admin/core/scheduledrun/workorders.sensitive_scan/delete/", {"post": "yes"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_an_operator_moves_disables_and_resets_a_task_from_the_command_line():
+    scheduler.run_due(local(2026, 12, 3, 9, 0), entries=[REMINDERS, MINUTELY])
+    out = StringIO()
+    call_command("scheduler", "--set", "billing.reminders", "--at", "10:30", stdout=out)
+    assert "每天 10:30" in out.getvalue()
+    assert ran([REMINDERS], local(2026, 12, 4, 9, 0)) == []          # 09:00 no longer
+    assert ran([REMINDERS], local(2026, 12, 4, 10, 30)) == ["billing.reminders"]
+    call_command("scheduler", "--set", "workorders.sla_sweep", "--every", "300", stdout=StringIO())
+    t0 = ScheduledRun.objects.get(name="workorders.sla_sweep").last_enqueued_at
+    assert ran([MINUTELY], t0 + timedelta(seconds=60)) == []
+    assert ran([MINUTELY], t0 + timedelta(seconds=300)) == ["workorders.sla_sweep"]
+    out = StringIO()
+    call_command("scheduler", "--list", stdout=out)
+    assert "billing.reminders\t每天 10:30（已修改，默认每天 09:00）" in out.getvalue()
+    assert "workorders.sla_sweep\t每300秒（已修改，默认每60秒）" in out.getvalue()
+    # off: never due, and --once leaves it out
+    call_command("scheduler", "--set", "billing.reminders", "--disable", stdout=StringIO())
+    assert ran([REMINDERS], local(2026, 12, 5, 10, 30)) == []
+    before = queued("reminders_task")
+    out = StringIO()
+    call_command("scheduler", "--once", stdout=out)
+    assert "已停用，未投递 billing.reminders" in out.getvalue()
+    assert queued("reminders_task") == before and queued("sla_sweep_task") == 3
+    call_command("scheduler", "--set", "billing.reminders", "--reset", stdout=StringIO())
+    run = ScheduledRun.objects.get(name="billing.reminders")
+    assert (run.enabled, run.at, run.every_seconds) == (True, "", None) and run.changed_by.startswith("命令行")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("args, message", [
+    (["--set", "no.such.task", "--disable"], "没有名为 no.such.task 的定时任务"),
+    (["--set", "billing.reminders", "--at", "9:00"], "执行时间须为 HH:MM"),
+    (["--set", "billing.reminders", "--every", "600"], "不能设间隔"),
+    (["--set", "workorders.sla_sweep", "--at", "09:00"], "不能设执行时间"),
+    (["--set", "workorders.sla_sweep", "--every", "2"], "间隔不能少于10秒"),
+    (["--set", "workorders.sla_sweep", "--every", "abc"], "须为整数秒"),
+    (["--set", "workorders.sla_sweep"], "须配合"),
+    (["--at", "10:00"], "须与 --set"),
+    (["--set", "workorders.sla_sweep", "--disable", "--enable"], "不能同时使用"),
+])
+def test_a_wrong_change_is_refused_and_changes_nothing(args, message):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match=message):
+        call_command("scheduler", *args, stdout=StringIO())
+    assert not ScheduledRun.objects.exclude(enabled=True, at="", every_seconds=None).exists()
