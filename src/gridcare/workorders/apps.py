@@ -18,4 +18,11 @@ class WorkordersConfig(AppConfig):
         for signal in (post_save, post_delete):
             signal.connect(rules_changed, sender="workorders.EscalationRule",
                            dispatch_uid=f"gridcare.workorders.rules_changed.{signal is post_save}")
+        # the per-process copy of the time limits in force (limits.current_table) likewise
+        from . import limits
+
+        for signal in (post_save, post_delete):
+            signal.connect(limits.changed, sender="workorders.TimeLimitOverride",
+                           dispatch_uid=f"gridcare.workorders.limits_changed.{signal is post_save}")
+        post_migrate.connect(limits.changed, dispatch_uid="gridcare.workorders.limits_changed.migrate")
         from . import tasks, timeline  # noqa: F401 - registers the scheduled sweeps and timeline entries

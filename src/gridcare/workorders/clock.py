@@ -224,6 +224,22 @@ def default_table() -> LimitTable:
     return load_limits()
 
 
+def looser_than(limit: TimeLimit, base: TimeLimit) -> str | None:
+    """Why `limit` would grant more time than the national `base` (None when it grants no more): a
+    utility may set its own limits stricter than the national ones, never looser. Natural limits compare
+    by length; N working days always span at least N × 24 h, so a natural limit within that is stricter;
+    a working-day limit cannot be compared with a natural one (a holiday makes it longer) and is refused."""
+    if limit.natural and base.natural:
+        ok = limit.delta <= base.delta
+    elif not limit.natural and not base.natural:
+        ok = limit.amount <= base.amount
+    elif limit.natural:
+        ok = limit.delta <= base.working_time
+    else:
+        return f"国家规定的时限按自然时间计（{base.label}），本单位时限也须按自然时间（分钟、小时、天）计"
+    return None if ok else f"本单位时限不能宽于国家规定的{base.label}"
+
+
 def limit_for(order_type: str, stage: str, area_kind: str | None = None,
               table: LimitTable | None = None) -> TimeLimit:
     """The `TimeLimit` of a stage (from `table`, default the YAML one); raises `LimitNotFound` with a

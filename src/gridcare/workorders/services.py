@@ -21,7 +21,7 @@ from gridcare.grid.models import TransformerArea
 from gridcare.intelligence import hooks as intelligence_hooks
 from gridcare.notifications.services import notify
 
-from . import clock, rules
+from . import clock, limits, rules
 from .choices import Channel, Escalation, EventKind, Satisfaction, SlaState, Status
 from .models import EscalationRule, StageEvent, WorkOrder
 from .workflow import ENTER_CAPABILITY, REJECT_CAPABILITIES, STAGE_LABELS, WORKFLOWS, workflow
@@ -100,7 +100,7 @@ def recompute_deadline(order, now=None):
         return
     key, start_ref = spec
     start = order.accepted_at if start_ref == "accepted" else order.stage_entered_at
-    limit = clock.limit_for(order.order_type, key, order.area_kind)
+    limit = limits.limit_for(order.order_type, key, order.area_kind)  # the utility's own where it set one
     cal = current_calendar(max_age=CALENDAR_MAX_AGE)
     spans = paused_spans(order, start) if (key in wf.pausable and order.pk) else []
     now = now or timezone.now()

@@ -26,8 +26,11 @@ def _statements(captured):
 def settled(monkeypatch):
     """The caches as in a server that has seen no rule or calendar change for a while."""
     from gridcare.core import calendar_services
+    from gridcare.workorders import limits
 
     monkeypatch.setattr(services, "_rules_cache", None)
+    monkeypatch.setattr(limits, "_cache", None)
+    monkeypatch.setattr(limits, "_written_at", float("-inf"))
     monkeypatch.setattr(services, "_rules_written_at", float("-inf"))
     monkeypatch.setattr(calendar_services, "_cached", None)
     monkeypatch.setattr(calendar_services, "_written_at", float("-inf"))
@@ -77,9 +80,9 @@ def test_intake_statements_with_settled_caches(world, settled):
     # token (+user, unit), customer (+unit, 台区), INSERT order, audit row, create event, the order's row
     # in the intelligence sweep's queue;
     # no idempotency look-up before the INSERT (its unique index answers a retry), no user re-read while
-    # the user's role and unit are unchanged, no rule, calendar or read-back query
+    # the user's role and unit are unchanged, no rule, time-limit, calendar or read-back query
     assert len(sql) == 6, "\n".join(sql)
-    assert not any("escalationrule" in s or "calendar" in s for s in sql)
+    assert not any("escalationrule" in s or "calendar" in s or "timelimitoverride" in s for s in sql)
     assert resp.json()["stage_due_at"]
 
 

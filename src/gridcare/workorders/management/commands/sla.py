@@ -35,6 +35,17 @@ def format_due(moment: dt.datetime) -> str:
     return moment.astimezone(TZ).isoformat(timespec="seconds")
 
 
+def _limits_in_force():
+    """The limits the orders get: the national ones with this utility's stricter ones (an installation
+    not migrated yet has none of its own)."""
+    from gridcare.workorders import clock, limits
+
+    try:
+        return limits.current_table()
+    except DatabaseError:
+        return clock.default_table()
+
+
 class Command(ScriptCommand):
     help = "时限计算：sla due --type 工单类型 --stage 环节 [--area 地区类型] --start 开始时间，输出到期时间"
 
@@ -65,7 +76,7 @@ class Command(ScriptCommand):
             raise CommandError(f"--format 只能是 text 或 json，得到“{output_format}”", returncode=2)
         moment = parse_start(start)
         try:
-            limit = limit_for(order_type.strip(), stage.strip(), (area or "").strip() or None)
+            limit = limit_for(order_type.strip(), stage.strip(), (area or "").strip() or None, table=_limits_in_force())
             calendar = None
             if not limit.natural:
                 from gridcare.core.workcalendar import get_calendar
@@ -82,7 +93,7 @@ class Command(ScriptCommand):
             self.stdout.write(json.dumps({
                 "due": format_due(due), "limit": limit.amount, "unit": limit.unit, "label": limit.label,
                 "start": format_due(moment), "order_type": limit.order_type, "stage": limit.stage,
-                "area_kind": limit.area_kind,
+                "area_kind": limit.area_kind, "source": limit.source,
             }, ensure_ascii=False))
         else:
             self.stdout.write(format_due(due))
