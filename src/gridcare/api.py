@@ -1,7 +1,7 @@
 """The REST API under /api/ (OpenAPI docs at /api/docs). Each domain app contributes a router."""
 from ninja import NinjaAPI
 
-from gridcare.core.api_support import api_auth, install_error_handlers
+from gridcare.core.api_support import LocalTimeJSONRenderer, api_auth, install_error_handlers
 
 api = NinjaAPI(
     title="GridCare API",
@@ -9,6 +9,7 @@ api = NinjaAPI(
     description="GridCare 供电服务指挥平台 REST API。机器客户端使用 `Authorization: Bearer <token>`（POST /api/auth/token 获取）。",
     auth=api_auth,
     urls_namespace="api",
+    renderer=LocalTimeJSONRenderer(),
 )
 install_error_handlers(api)
 

@@ -1,9 +1,15 @@
 """Shared pieces of the REST API: token/session authentication that sets the audit actor, and error
 handlers that answer in Chinese with field-level messages."""
+import datetime
+import re
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils import timezone
 from ninja.errors import AuthenticationError, HttpError
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
 
@@ -46,6 +52,8 @@ class SessionAuth(APIKeyHeader):
     param_name = "X-CSRFToken"
 
     def __call__(self, request):
+        if request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("bearer "):
+            return None  # a machine client whose token was refused: 401, not a browser's CSRF complaint
         user = django_auth(request)
         if user:
             set_actor(request.user, "web")
@@ -120,7 +128,7 @@ def install_error_handlers(api):
 
     @api.exception_handler(Http404)
     def on_404(request, exc):
-        return api.create_response(request, {"detail": str(exc) or "未找到该记录"}, status=404)
+        return api.create_response(request, {"detail": not_found_message(str(exc))}, status=404)
 
     @api.exception_handler(AuthenticationError)
     def on_auth(request, exc):
@@ -128,4 +136,43 @@ def install_error_handlers(api):
 
     @api.exception_handler(HttpError)
     def on_http(request, exc):
-        return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+        message = str(exc)
+        for english, chinese in _NINJA_MESSAGES.items():
+            if message.startswith(english):
+                message = chinese
+        return api.create_response(request, {"detail": message}, status=exc.status_code)
+
+
+# django-ninja's own refusals, in the user's language
+_NINJA_MESSAGES = {
+    "CSRF check Failed": "CSRF 校验失败：请刷新页面后重试（程序调用请使用 Authorization: Bearer 令牌）",
+    "Cannot parse request body": "请求体无法解析：应为 UTF-8 编码的 JSON",
+}
+_DJANGO_404 = re.compile(r"^No (\w+) matches the given query\.$")
+
+
+def not_found_message(message: str) -> str:
+    """get_object_or_404's English "No WorkOrder matches the given query." as "工单不存在" (the model's
+    verbose name); a message already written for the user is kept."""
+    match = _DJANGO_404.match(message or "")
+    if not message:
+        return "未找到该记录"
+    if not match:
+        return message
+    from django.apps import apps
+
+    for model in apps.get_models():
+        if model._meta.object_name == match.group(1):
+            return f"{model._meta.verbose_name}不存在"
+    return "未找到该记录"
+
+
+class LocalTimeJSONRenderer(JSONRenderer):
+    """Every time in an answer in Asia/Shanghai with its offset (+08:00), whether it was just computed or
+    read back from the database (which gives UTC): the same order reads the same in every answer."""
+
+    class encoder_class(NinjaJSONEncoder):
+        def default(self, o):
+            if isinstance(o, datetime.datetime) and timezone.is_aware(o):
+                o = timezone.localtime(o)
+            return super().default(o)

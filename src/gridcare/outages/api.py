@@ -113,7 +113,7 @@ def check_notice(request, payload: OutageIn):
     plan = services.check_outage(request.user, payload.dict())
     return {**plan["notice"].as_dict(), "has_critical": plan["has_critical"],
             "unit_code": plan["unit"].code if plan["unit"] else None,
-            "taiqu_count": len(plan["taiqus"]), "customer_count": len(plan["customers"])}
+            "taiqu_count": len(plan["taiqus"]), "customer_count": plan["customer_count"]}
 
 
 @router.post("/", response={201: dict}, summary="登记/发布停电")

@@ -233,13 +233,15 @@ def check_outage(user, data: dict, now=None) -> dict:
     if not in_scope(user, unit) or outside:
         raise DomainError({"scope": "停电范围不在您的管辖范围内" + (f"：{'、'.join(outside[:5])}" if outside else "")},
                           status=403)
-    if taiqus:
-        has_critical = Customer.objects.filter(transformer_area__in=taiqus, critical=True).exists()
+    if taiqus:  # a feeder or 台区 scope hits every customer of its 台区 (as affected_customers counts them)
+        agg = Customer.objects.filter(transformer_area__in=taiqus).aggregate(
+            n=Count("id"), c=Count("id", filter=Q(critical=True)))
+        customer_count, has_critical = agg["n"], bool(agg["c"])
     else:
-        has_critical = any(c.critical for c in customers)
+        customer_count, has_critical = len(customers), any(c.critical for c in customers)
     notice = rules.check_notice(kind, start_at, now, config.notice_limits(), has_critical)
     return {"kind": kind, "scope_kind": scope_kind, "feeder": feeder, "taiqus": taiqus, "customers": customers,
-            "unit": unit, "notice": notice, "has_critical": has_critical}
+            "unit": unit, "notice": notice, "has_critical": has_critical, "customer_count": customer_count}
 
 
 @transaction.atomic
@@ -399,7 +401,7 @@ def do_change(user, outage_no, data: dict, now=None) -> Outage:
     outage = get_outage(user, outage_no, for_update=True)
     require(user, "outage.manage", outage.unit)
     if outage.state != State.OPEN:
-        raise Conflict({"state": f"停电事件已{State(outage.state).label}，不能变更"})
+        raise Conflict({"state": f"停电事件{State(outage.state).label}，不能变更"})
     start = data.get("start_at") or outage.start_at
     end = data.get("end_at") if data.get("end_at") is not None else outage.end_at
     errors = rules.check_times(start, end)
@@ -436,7 +438,7 @@ def do_cancel(user, outage_no, reason: str = "", now=None) -> Outage:
     outage = get_outage(user, outage_no, for_update=True)
     require(user, "outage.manage", outage.unit)
     if outage.state != State.OPEN:
-        raise Conflict({"state": f"停电事件已{State(outage.state).label}，不能取消"})
+        raise Conflict({"state": f"停电事件{State(outage.state).label}，不能取消"})
     if outage.start_at <= now:
         raise Conflict({"state": "停电已开始，不能取消；请登记恢复送电"})
     outage.state = State.CANCELLED
@@ -466,7 +468,7 @@ def do_progress(user, outage_no, kind: str, note: str = "", expected_at=None, ca
     if kind not in ("arrived", "cause_found", "expected", "partial", "restored", "note"):
         raise DomainError({"kind": "进展类型必须为 arrived / cause_found / expected / partial / restored / note"})
     if outage.state != State.OPEN:
-        raise Conflict({"kind": f"停电事件已{State(outage.state).label}，不能再登记进展"})
+        raise Conflict({"kind": f"停电事件{State(outage.state).label}，不能再登记进展"})
     if at > now + timedelta(minutes=1):
         raise DomainError({"at": "进展时间不能晚于当前时间"})
     if at < outage.start_at and kind in ("partial", "restored"):

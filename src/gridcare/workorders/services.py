@@ -350,7 +350,7 @@ def do_advance(user, order_no, target, note="", reply="", unit_code=None, assign
     order = get_order(user, order_no, for_update=True)
     at = at or timezone.now()
     if order.status != Status.OPEN:
-        raise Conflict({"to": f"工单已{Status(order.status).label}，不能流转"})
+        raise Conflict({"to": f"工单{Status(order.status).label}，不能流转"})
     wf = workflow(order.order_type)
     if target not in STAGE_LABELS or not wf.can_go(order.stage, target):
         allowed = wf.next_stage(order.stage)

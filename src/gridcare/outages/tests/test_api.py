@@ -57,6 +57,9 @@ def test_late_plan_is_blocked_then_flagged_with_a_reason(grid):
               late_reason="配合市政道路施工，工期提前")
     assert ok.status_code == 201 and ok.json()["notice_late"] is True
     assert "工期提前" in ok.json()["notice_late_reason"]
+    # the planning form's count is the count the outage gets: every customer of the feeder's 台区
+    assert check.json()["customer_count"] == ok.json()["customers_affected"] > 0
+    assert check.json()["taiqu_count"] == Outage.objects.get().areas.count()
 
 
 def test_temporary_outage_binds_24_hours_only_with_critical_customers(grid):

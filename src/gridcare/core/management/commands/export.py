@@ -9,7 +9,7 @@ from gridcare.core.exports import ExportError, export_to_file, exporter_kinds
 
 class Command(ScriptCommand):
     help = ("导出数据为Excel（.xlsx）或CSV（文件名以 .csv 结尾时，UTF-8带BOM），列与 gridcare import 相同，"
-            "导出的文件可原样再导入。用法：gridcare export units|users|grid|customers FILE。"
+            "导出的文件可原样再导入。用法：gridcare export KIND FILE（KIND 见下方说明）。"
             "退出码：0 成功；2 类型未知或文件无法写入。")
 
     def add_arguments(self, parser):

@@ -20,8 +20,8 @@ class _HelpFormatter(DjangoHelpFormatter, RawDescriptionHelpFormatter):
 class Command(ScriptCommand):
     help = """从CSV或Excel（.xlsx，第一个工作表）文件批量导入数据，列定义见 formats.md。
 
-用法：gridcare import units|users|grid|customers FILE [--atomic] [--ignore-unknown] [--as USERNAME]
-                                                   [--default-password PASSWORD]
+用法：gridcare import KIND FILE [--atomic] [--ignore-unknown] [--as USERNAME] [--default-password PASSWORD]
+KIND 为导入类型（units、users、grid、customers，以及各业务模块登记的类型，见下方 KIND 的说明）。
 
 文件：UTF-8编码（可带BOM）、逗号分隔、第1行为表头（列的顺序不限），第2行起为数据；空单元格表示无值；
 不带时区的时间按北京时间（Asia/Shanghai）。同一文件中，后面的行可以引用前面行新建的记录（如下级单位引用
