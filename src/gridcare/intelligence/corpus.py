@@ -265,6 +265,11 @@ TRAIN = {
             "{place}全村都没电了，现在还没来",
             "{place}这一片突然停电，路灯也灭了",
             "现在{place}好多户都没电，不知道怎么回事",
+            # the neighbours without power too: not one household's fault (taxonomy.yaml area_no_power)
+            "我家停电了，邻居家也没电", "我家没电了，隔壁邻居也都停了", "{place}楼上楼下都没电了",
+            "家里停电了，问了邻居他们家也没电", "我们这几户都没电，邻居家也一样",
+            # "停电了" without a complaint is a fault call, not a complaint about frequent outages
+            "整个小区停电了", "{place}停电了，快派人来看看", "小区停电了，什么时候来电",
         ],
         "fault_repair/voltage_problem": [
             "家里灯一下亮一下暗，电压不对", "现在家里电压高得吓人，电器都不敢开", "今天电压特别低，{appliance}转不动",
@@ -470,6 +475,7 @@ HELDOUT = {
             "{place}大面积停电，附近都没电",
             "{place}整个小区停电，楼道灯都不亮",
             "{place}全部断电，一户都没电",
+            "家里没电，左右邻居家也停电了",
         ],
         "fault_repair/voltage_problem": [
             "家里电压异常，{appliance}无法启动，灯光发暗",
