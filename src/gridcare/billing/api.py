@@ -1,5 +1,6 @@
 """REST API of billing: tariffs, bill-calc, bill runs, bills and corrections, payments, channel mix,
 arrears/disconnection board and actions, e-invoice requests and export."""
+import json
 from datetime import date, datetime
 
 from django.db import transaction
@@ -14,7 +15,7 @@ from gridcare.customers.models import Customer
 
 from . import catalog, services
 from .models import Bill, BillRun, Disconnection, InvoiceRequest, Payment, Tariff
-from .rules import TariffError, bill_calc, parse_tariff, tariff_to_dict
+from .rules import TariffError, bill_calc, fen, parse_tariff, tariff_to_dict
 
 router = Router(tags=["电费账务"])
 
@@ -38,7 +39,7 @@ def bill_out(b: Bill) -> dict:
 
 def case_out(c: Disconnection) -> dict:
     return {"id": c.pk, "account_no": c.customer.account_no, "status": c.status, "status_label": c.get_status_display(),
-            "owed": str(c.owed), "notice_delivered_at": c.notice_delivered_at, "planned_cut_at": c.planned_cut_at,
+            "owed": str(fen(c.owed)), "notice_delivered_at": c.notice_delivered_at, "planned_cut_at": c.planned_cut_at,
             "second_notice_at": c.second_notice_at, "authority_reported_at": c.authority_reported_at,
             "cut_at": c.cut_at, "paid_at": c.paid_at, "reconnect_due_at": c.reconnect_due_at,
             "reconnected_at": c.reconnected_at, "complaint_risk": c.complaint_risk, "critical": c.customer.critical}
@@ -51,25 +52,85 @@ def list_tariffs(request):
     return [r.schedule for r in rows] if rows else [tariff_to_dict(t) for t in catalog.shipped()]
 
 
-@router.post("/tariffs", response={201: dict})
-def load_tariff(request, payload: dict):
+# The two endpoints below take a formats.md JSON document as the request body. They read it themselves (the
+# schema is declared for OpenAPI) so that a body that is not JSON, or not an object, is refused like any other
+# bad input — 400 with the CLI's Chinese message — instead of ninja's English parse error or a 422.
+_DATE = {"type": "string", "format": "date"}
+_NUMBER = {"oneOf": [{"type": "number"}, {"type": "string"}]}
+TARIFF_SCHEMA = {
+    "type": "object", "title": "电价方案（formats.md Tariff schedule）",
+    "required": ["code", "name", "customer_class", "valid_from", "energy"],
+    "properties": {
+        "code": {"type": "string"}, "name": {"type": "string"},
+        "customer_class": {"type": "string", "enum": ["residential", "non_residential", "large_industrial",
+                                                      "agricultural"]},
+        "valid_from": _DATE, "valid_to": {**_DATE, "nullable": True},
+        "energy": {"type": "object", "additionalProperties": _NUMBER,
+                   "description": "flat，或分时 sharp/peak/flat/valley，元/千瓦时"},
+        "tiers": {"type": "object", "properties": {
+            "basis": {"type": "string", "enum": ["monthly", "annual"]},
+            "bounds_kwh": {"type": "array", "items": _NUMBER}, "increments": {"type": "array", "items": _NUMBER}}},
+        "surcharges": {"type": "array", "items": {"type": "object", "properties": {
+            "code": {"type": "string"}, "name": {"type": "string"}, "price": _NUMBER}}},
+        "province": {"type": "string"}, "source": {"type": "string"}},
+}
+BILL_CALC_EXAMPLE = {"tariff": "EX-RES-TIERED", "period": {"start": "2026-07-01", "end": "2026-07-31"},
+                     "usage_kwh": {"total": 520}, "ytd_kwh_before": 0, "due_date": "2026-08-15",
+                     "paid_on": "2026-09-04"}
+BILL_CALC_SCHEMA = {
+    "type": "object", "title": "bill-calc 输入（formats.md）", "required": ["tariff", "period", "usage_kwh"],
+    "properties": {
+        "tariff": {"oneOf": [{"type": "string", "description": "电价代码"}, TARIFF_SCHEMA,
+                             {"type": "array", "items": TARIFF_SCHEMA}]},
+        "period": {"type": "object", "required": ["start", "end"], "properties": {"start": _DATE, "end": _DATE}},
+        "usage_kwh": {"type": "object", "additionalProperties": _NUMBER,
+                      "description": "total，或分时 sharp/peak/flat/valley"},
+        "ytd_kwh_before": {**_NUMBER, "description": "本年度此前用电量（年阶梯电价必填）"},
+        "due_date": _DATE, "paid_on": _DATE},
+    "example": BILL_CALC_EXAMPLE,
+}
+
+
+def _json_body(schema: dict) -> dict:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def json_document(request):
+    """The request body parsed as JSON; DomainError (400) with the CLI's message when it is not JSON."""
+    try:
+        text = request.body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DomainError({"__all__": "请求体应为 UTF-8 编码的 JSON"}) from None
+    if not text.strip():
+        raise DomainError({"__all__": "请求体为空，应为 JSON 对象"})
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DomainError({"__all__": f"JSON格式错误：第{exc.lineno}行第{exc.colno}列 {exc.msg}"}) from None
+
+
+@router.post("/tariffs", response={201: dict}, openapi_extra=_json_body(TARIFF_SCHEMA))
+def load_tariff(request):
+    """Load one tariff schedule (formats.md), the JSON document as the request body (administrators only)."""
     if not (request.user.is_superuser or request.user.role == "admin"):
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied("只有系统管理员可以维护电价")
     try:
-        tariff = parse_tariff(payload)
+        tariff = parse_tariff(json_document(request))
     except TariffError as exc:
         raise DomainError(exc.errors) from None
     services.do_load_tariffs([tariff])
     return Status(201, tariff_to_dict(tariff))
 
 
-@router.post("/bill-calc")
-def api_bill_calc(request, payload: dict):
+@router.post("/bill-calc", openapi_extra=_json_body(BILL_CALC_SCHEMA))
+def api_bill_calc(request):
+    """One bill from the formats.md bill-calc input (the request body); the answer is what `gridcare bill-calc
+    --format json` prints for the same input."""
     require(request.user, "billing.view")
     try:
-        return bill_calc(payload, catalog.resolve, catalog.late_rules()).as_json()
+        return bill_calc(json_document(request), catalog.resolve, catalog.late_rules()).as_json()
     except TariffError as exc:
         raise DomainError(exc.errors) from None
 
@@ -154,8 +215,22 @@ class PaymentIn(Schema):
 @router.post("/payments", response={201: dict})
 def record_payment(request, payload: PaymentIn):
     c = _customer(request.user, payload.account_no)
-    p = services.do_record_payment(request.user, c, payload.dict())
+    data = payload.dict()
+    if isinstance(data["amount"], float):
+        data["amount"] = _number_as_written(request, "amount", data["amount"])
+    p = services.do_record_payment(request.user, c, data)
     return Status(201, payment_out(p))
+
+
+def _number_as_written(request, key: str, parsed: float):
+    """A JSON number's text as the client wrote it (`1e3` stays `1e3`, not 1000.0, so the amount rule sees the
+    notation; `100.10` keeps its digits)."""
+    try:
+        raw = json.loads(request.body, parse_float=str)
+    except ValueError:
+        return parsed
+    value = raw.get(key) if isinstance(raw, dict) else None
+    return value if isinstance(value, str) else parsed
 
 
 def payment_out(p: Payment) -> dict:

@@ -16,6 +16,7 @@ later years (跨年度欠费部分); a total under the minimum (1 yuan) is charg
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -478,13 +479,25 @@ def bill_calc(payload: dict, resolve, late_rules: LateRules) -> BillResult:
             raise TariffError({"tariff": problems[0]})
     else:
         raise TariffError({"tariff": "应为电价代码或完整的电价方案"})
-    ytd_errors: dict[str, str] = {}
-    ytd = _dec(payload.get("ytd_kwh_before", 0), "ytd_kwh_before", ytd_errors)
-    due = _date(payload.get("due_date"), "due_date", ytd_errors, required=False)
-    paid = _date(payload.get("paid_on"), "paid_on", ytd_errors, required=False)
-    if ytd_errors:
-        raise TariffError(ytd_errors)
-    result = compute_bill(versions, start, end, payload["usage_kwh"], ytd)
+    more: dict[str, str] = {}
+    if payload.get("ytd_kwh_before") is None:
+        # formats.md: the year's usage before this period is "needed for annual tiers" — never assumed 0
+        annual = sorted({v.code for v in versions if v.tiers and v.tiers.basis == "annual"
+                         and v.valid_from <= end and (v.valid_to is None or v.valid_to >= start)})
+        if annual:
+            more["ytd_kwh_before"] = (f"必填：电价 {'、'.join(annual)} 为年阶梯电价，须给出本年度此前的用电量"
+                                      f"（千瓦时；本期为当年第一期时填 0）")
+        ytd = Decimal(0)
+    else:
+        ytd = _dec(payload["ytd_kwh_before"], "ytd_kwh_before", more)
+    due = _date(payload.get("due_date"), "due_date", more, required=False)
+    paid = _date(payload.get("paid_on"), "paid_on", more, required=False)
+    try:
+        result = compute_bill(versions, start, end, payload["usage_kwh"], ytd or Decimal(0))
+    except TariffError as exc:
+        raise TariffError({**more, **exc.errors}) from None  # every bad field at once
+    if more:
+        raise TariffError(more)
     if due and paid:
         result.late = late_charge(result.total, due, paid, versions[0].customer_class, late_rules)
         result.overdue_days = late_days(due, paid) if result.late else 0
@@ -501,7 +514,7 @@ def format_bill(result: BillResult, title: str = "") -> str:
            f"{'项目':<28}{'电量(千瓦时)':>10}{'单价(元)':>12}{'金额(元)':>10}"]
     for line in result.lines:
         out.append(f"{line.item:<28}{'' if line.kwh is None else _plain(line.kwh):>12}"
-                   f"{'' if line.price is None else _plain(line.price):>14}{str(line.amount):>12}")
+                   f"{'' if line.price is None else str(line.price):>14}{str(line.amount):>12}")  # prices as in JSON
     out.append("-" * 60)
     out.append(f"合计：{result.total} 元")
     if result.late is not None:
@@ -592,18 +605,35 @@ def duration_text(span: dt.timedelta) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}"
 
 
+PLAIN_MONEY = re.compile(r"[+-]?\d+(\.\d+)?", re.ASCII)               # 1000, 1000.5, 1000.50 (at most fen: below)
+EXPONENT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+", re.ASCII)  # 1e3, 1.5E+2
+MAX_PAYMENT = Decimal("999999999999.99")  # billing.models.MONEY: 14 digits, 2 decimals
+
+
 def check_payment_amount(amount, currency: str = "CNY") -> Decimal:
-    """A payment is yuan with at most fen precision; anything else is refused (field → message)."""
+    """A payment is yuan with at most fen precision, written as a plain decimal (text or JSON number; "1e3" and
+    other notations are refused rather than read as 1000); anything else is refused (field → message)."""
     if (currency or "").upper() not in ("CNY", "RMB", "人民币"):
         raise TariffError({"currency": f"只接受人民币（CNY）缴费，收到“{currency}”"})
+    if isinstance(amount, bool) or amount is None:
+        raise TariffError({"amount": "必填，应为金额（元，如 100 或 100.50）"})
     if isinstance(amount, float):
         amount = repr(amount)
+    if not isinstance(amount, (int, Decimal)):
+        text = str(amount).strip()
+        if not PLAIN_MONEY.fullmatch(text):
+            if EXPONENT.fullmatch(text):
+                raise TariffError({"amount": f"金额“{amount}”须写成普通小数（如 1000 或 1000.50），不接受科学计数法"})
+            raise TariffError({"amount": f"金额“{amount}”不是数字，应写成普通小数（如 1000 或 1000.50）"})
+        amount = text
     try:
-        d = Decimal(str(amount).strip())
+        d = Decimal(str(amount))
     except (InvalidOperation, ValueError):
         raise TariffError({"amount": f"金额“{amount}”不是数字"}) from None
     if not d.is_finite() or d <= 0:
         raise TariffError({"amount": "金额应为正数"})
+    if d > MAX_PAYMENT:
+        raise TariffError({"amount": f"金额过大（最多 {MAX_PAYMENT} 元）"})
     if d != d.quantize(FEN):
         raise TariffError({"amount": "金额最多到分（两位小数）"})
     return d.quantize(FEN)

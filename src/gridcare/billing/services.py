@@ -27,7 +27,7 @@ from . import catalog
 from .models import (CUSTOMER_CHANNELS, AccountStatus, Allocation, Bill, BillingAccount, BillRun, BillStatus, Channel,
                      CutStatus, Disconnection, InvoiceRequest, InvoiceStatus, NumberCounter, Payment, Reminder, RunStatus,
                      Tariff)
-from .rules import (CutLimits, TariffError, check_payment_amount, compute_bill, cut_violations, late_charge,
+from .rules import (CutLimits, TariffError, check_payment_amount, compute_bill, cut_violations, fen, late_charge,
                     overlaps, parse_tariff, reconnect_state, tariff_to_dict, tier_kwh)
 
 SETTINGS_FILE = Path(__file__).resolve().parent / "data" / "billing.yaml"
@@ -118,7 +118,27 @@ def account_for(customer: Customer, lock: bool = False) -> BillingAccount:
 def owed_total(customer) -> Decimal:
     agg = Bill.objects.filter(customer=customer, status=BillStatus.ISSUED).aggregate(
         a=Sum("amount"), p=Sum("paid"))
-    return (agg["a"] or Decimal("0.00")) - (agg["p"] or Decimal("0.00"))
+    # a database SUM may carry more digits than the column (SQLite: 74567.0800000000): quantize to the fen
+    return fen((agg["a"] or Decimal("0.00")) - (agg["p"] or Decimal("0.00")))
+
+
+def customer_bills(customer, months: int | None = 12, unpaid: bool = False, today: dt.date | None = None) -> list[dict]:
+    """A customer's bills, newest period first, as plain values (read-only; the hall's counter and the
+    customer's self-service): period "YYYY-MM", kWh, amount, paid, owed (yuan, Decimal), status and its
+    label, due date. `months`: the periods of the last N months, the current one included (None: all);
+    `unpaid`: only bills still owed (status issued). Cancelled bills (replaced by a rebill) are left out."""
+    qs = Bill.objects.filter(customer=customer).exclude(status=BillStatus.CANCELLED)
+    if unpaid:
+        qs = qs.filter(status=BillStatus.ISSUED)
+    if months is not None:
+        first = (today or timezone.localdate()).replace(day=1)
+        y, m = divmod(first.year * 12 + first.month - 1 - (max(1, months) - 1), 12)
+        qs = qs.filter(period__gte=dt.date(y, m + 1, 1))
+    fields = ("bill_no", "period", "kwh", "amount", "paid", "status", "due_date", "estimated")
+    return [{"bill_no": b.bill_no, "period": f"{b.period:%Y-%m}", "kwh": b.kwh, "amount": b.amount, "paid": b.paid,
+             "owed": b.owed, "status": b.status, "status_label": b.get_status_display(), "due_date": b.due_date,
+             "estimated": b.estimated}
+            for b in qs.order_by("-period", "-id").only(*fields)]
 
 
 # ---------------------------------------------------------------------------------------------------

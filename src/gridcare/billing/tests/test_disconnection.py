@@ -114,3 +114,24 @@ def test_notice_window_checked_when_planning(world):
         services.do_issue_notice(world.admin, world.cust_a, CUT - dt.timedelta(days=1), CUT)
     with pytest.raises(DomainError):  # no overdue debt
         services.do_issue_notice(world.admin, world.cust_b, CUT - dt.timedelta(days=4), CUT)
+
+
+@pytest.mark.django_db
+def test_notice_answers_the_debt_in_fen_as_the_board_does(world):
+    """The debt summed over several bills (SQLite's SUM came back as 74567.0800000000) is answered to the fen
+    by POST, the same figure as the GET list."""
+    for i, amount in enumerate(["50000.05", "24000.01", "567.02"]):
+        Bill.objects.create(bill_no=f"2026{i + 1:02d}-{world.cust_a.pk:08d}", customer=world.cust_a,
+                            unit=world.cust_a.unit, period=dt.date(2026, i + 1, 1),
+                            period_start=dt.date(2026, i + 1, 1), period_end=dt.date(2026, i + 1, 28),
+                            tariff_code="EX-RES-TIERED", kwh=D("200"), amount=D(amount),
+                            due_date=dt.date(2026, i + 2, 25), lines=[], issued_at=timezone.now())
+    api = ApiClient(world.reader)
+    r = api.post("/api/billing/disconnections", {"account_no": "3100000001",
+                                                "notice_delivered_at": (CUT - dt.timedelta(days=4)).isoformat(),
+                                                "planned_cut_at": CUT.isoformat()})
+    assert r.status_code == 201, r.content
+    assert r.json()["owed"] == "74567.08"
+    assert [c["owed"] for c in api.get("/api/billing/disconnections").json() if c["id"] == r.json()["id"]] == \
+           ["74567.08"]
+    assert services.owed_total(world.cust_a) == D("74567.08")

@@ -261,3 +261,45 @@ def test_train_from_orders_without_orders_is_a_clear_error(db, tmp_path):
 
     with pytest.raises(CommandError, match="没有可用于训练的历史工单"):
         call_command("train-classifier", "--from-orders", "--output", str(tmp_path / "x.gcm"))
+
+
+def test_train_from_orders_since_a_date(world, tmp_path):
+    """`--since` filters by the day accepted; a date after every order leaves nothing to train on."""
+    from django.core.management.base import CommandError
+
+    for i in range(4):
+        _order(world.agent, f"整片都停电了{i}")
+    assert len(services.order_samples(since=timezone.localdate())) == 4
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    with pytest.raises(CommandError, match="没有可用于训练的历史工单"):
+        call_command("train-classifier", "--from-orders", "--since", tomorrow, "--output", str(tmp_path / "x.gcm"))
+
+
+@pytest.mark.parametrize("since", ["notadate", "2026-13-01", "20260101", "2026-1-1"])
+def test_train_classifier_refuses_a_wrong_since_date(db, tmp_path, since):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError) as exc:
+        call_command("train-classifier", "--from-orders", "--since", since, "--output", str(tmp_path / "x.gcm"))
+    assert str(exc.value) == f"--since 须为日期 YYYY-MM-DD，收到：{since}" and exc.value.returncode == 2
+    assert not (tmp_path / "x.gcm").exists()
+
+
+def test_train_classifier_wrong_since_on_the_command_line(tmp_path):
+    """The command line as a script sees it: one Chinese line on stderr, exit status 2, no traceback."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    gridcare = Path(sys.executable).parent / "gridcare"
+    env = {**os.environ, "GRIDCARE_VAR_DIR": str(tmp_path)}
+    proc = subprocess.run([str(gridcare), "train-classifier", "--from-orders", "--since", "notadate",
+                           "--output", str(tmp_path / "x.gcm")], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == "--since 须为日期 YYYY-MM-DD，收到：notadate"
+    assert "Traceback" not in proc.stderr and "ValidationError" not in proc.stderr
+    proc = subprocess.run([str(gridcare), "train-classifier", "--since", "2026-01-01", "--output",
+                           str(tmp_path / "x.gcm")], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2 and "只能与 --from-orders 同用" in proc.stderr
+    assert not (tmp_path / "x.gcm").exists()

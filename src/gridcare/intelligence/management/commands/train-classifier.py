@@ -4,12 +4,27 @@ Default: from the project's own corpus (intelligence/corpus.py, TRAIN tables onl
 from the utility's historic orders in the database (after `gridcare import workorders FILE`), optionally
 together with the corpus (`--with-corpus`). Prints the model's version and, with `--evaluate`, its
 accuracy on the held-out sets."""
+import datetime as dt
 import json
+import re
 
 from django.core.management.base import CommandError
 
 from gridcare.core.command_support import ScriptCommand
 from gridcare.intelligence import classifier, corpus, evaluation, services
+
+
+def parse_since(value):
+    """`--since` as a date (YYYY-MM-DD); a wrong one is a usage error (exit status 2), not a traceback."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"--since 须为日期 YYYY-MM-DD，收到：{value}", returncode=2) from None
 
 
 class Command(ScriptCommand):
@@ -25,9 +40,12 @@ class Command(ScriptCommand):
 
     def handle(self, *args, **opts):
         if opts["with_corpus"] and not opts["from_orders"]:
-            raise CommandError("--with-corpus 只能与 --from-orders 同用")
+            raise CommandError("--with-corpus 只能与 --from-orders 同用", returncode=2)
+        since = parse_since(opts.get("since"))
+        if since is not None and not opts["from_orders"]:
+            raise CommandError("--since 只能与 --from-orders 同用（项目自带语料没有受理日期）", returncode=2)
         if opts["from_orders"]:
-            samples = services.order_samples(since=opts.get("since"))
+            samples = services.order_samples(since=since)
             if not samples:
                 raise CommandError("数据库中没有可用于训练的历史工单（请先 gridcare import workorders FILE）")
             source = "orders"
