@@ -2,10 +2,12 @@
 `hall.serve`; supervisors `hall.manage`; the ticket status, rating, appointment booking, online
 applications and self-service verification are public (auth=None) and keyed by unguessable tokens or
 by 户号 + phone."""
+import json
 from datetime import date, datetime
 
 from django.conf import settings
-from django.utils import translation
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone, translation
 from ninja import Router, Schema
 
 from gridcare.core.api_support import DomainError
@@ -69,8 +71,8 @@ class TicketOut(Schema):
         est = t.estimated_wait_seconds
         return {"number": t.number, "token": t.token, "status": t.status, "status_label": t.get_status_display(),
                 "service_type": t.service_type, "service_label": service_label(t.service_type),
-                "priority": t.priority, "priority_reason": t.priority_reason, "issued_at": t.issued_at,
-                "called_at": t.called_at, "finished_at": t.finished_at,
+                "priority": t.priority, "priority_reason": t.priority_reason, "issued_at": _local(t.issued_at),
+                "called_at": _local(t.called_at), "finished_at": _local(t.finished_at),
                 "window": t.window.number if t.window_id else None,
                 "clerk": t.clerk.username if t.clerk_id else None,
                 "account_no": t.customer.account_no if t.customer_id else None,
@@ -219,17 +221,33 @@ def identify(request, code: str, number: int, body: IdentifyIn):
                                                  for c in ctx["candidates"]]}
     c = ctx["customer"]
     orders = [{"order_no": o.order_no, "order_type": o.order_type, "stage_label": o.stage_label, "status": o.status,
-               "accepted_at": o.accepted_at.isoformat(), "text": o.text[:200]} for o in ctx["open_orders"]]
-    return {"customer": {"account_no": c.account_no, "name": c.name, "address": c.address, "phone": c.phone,
-                         "critical": c.critical, "sensitive": ctx["sensitive"]},
-            "open_orders": orders, "recent_orders": len(ctx["recent_orders"]), "outages": ctx["outages"],
-            "arrears": _jsonable(ctx["arrears"]), "customer_url": f"/customers/{c.account_no}/"}
+               "accepted_at": o.accepted_at, "text": o.text[:200]} for o in ctx["open_orders"]]
+    return _jsonable({"customer": {"account_no": c.account_no, "name": c.name, "address": c.address, "phone": c.phone,
+                                   "critical": c.critical, "sensitive": ctx["sensitive"]},
+                      "open_orders": orders, "recent_orders": len(ctx["recent_orders"]), "outages": ctx["outages"],
+                      "arrears": ctx["arrears"], "customer_url": f"/customers/{c.account_no}/"})
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    """A time as the hall's customers and clerks read it: Asia/Shanghai (+08:00), not the database's UTC."""
+    return timezone.localtime(moment) if moment is not None and timezone.is_aware(moment) else moment
+
+
+class _HallEncoder(DjangoJSONEncoder):
+    """ISO 8601 with "T" and the local offset (2026-12-07T09:00:00+08:00) like every other endpoint;
+    amounts (Decimal) as exact strings ("120.50"); anything else as its text."""
+
+    def default(self, o):
+        if isinstance(o, datetime):
+            o = _local(o)
+        try:
+            return super().default(o)
+        except TypeError:
+            return str(o)
 
 
 def _jsonable(value):
-    import json
-
-    return json.loads(json.dumps(value, default=str))
+    return json.loads(json.dumps(value, cls=_HallEncoder))
 
 
 # ---------------------------------------------------------------- public: ticket status and rating
@@ -255,7 +273,7 @@ def slots(request, code: str, day: date, service_type: str):
 def book(request, code: str, body: BookIn):
     a = services.do_book(code, body.service_type, body.slot_start, body.name, body.phone, body.account_no,
                          base_url=_base(request))
-    return 201, {"token": a.token, "slot_start": a.slot_start, "slot_end": a.slot_end, "status": a.status}
+    return 201, _jsonable({"token": a.token, "slot_start": a.slot_start, "slot_end": a.slot_end, "status": a.status})
 
 
 @router.post("/appointments/{token}/cancel", response={200: dict}, auth=None)
@@ -266,9 +284,9 @@ def cancel(request, token: str):
 
 # ---------------------------------------------------------------- applications
 def _application_out(a):
-    return {"id": a.pk, "kind": a.kind, "channel": a.channel, "order_no": a.work_order.order_no,
-            "order_type": a.work_order.order_type, "stage_due_at": a.work_order.stage_due_at,
-            "documents": a.documents}
+    return _jsonable({"id": a.pk, "kind": a.kind, "channel": a.channel, "order_no": a.work_order.order_no,
+                      "order_type": a.work_order.order_type, "stage_due_at": a.work_order.stage_due_at,
+                      "documents": a.documents})
 
 
 @router.post("/applications", response={201: dict})
@@ -344,12 +362,12 @@ def clerk_record(request, body: TrainingIn):
 @router.get("/clerks/{username}", response={200: dict})
 def clerk(request, username: str, since: date | None = None, until: date | None = None):
     p = services.clerk_profile(request.auth, username, *_period(since, until))
-    return {"username": p["clerk"].username, "name": p["clerk"].name, "stats": p["stats"],
-            "inspections": [{"at": i.at.isoformat(), "score": i.score, "results": i.results} for i in p["inspections"]],
-            "records": [{"kind": r.kind, "title": r.title, "on": r.on.isoformat(),
-                         "valid_until": r.valid_until.isoformat() if r.valid_until else None} for r in p["records"]],
-            "complaints": [{"order_no": o.order_no, "text": o.text[:200], "accepted_at": o.accepted_at.isoformat()}
-                           for o in p["complaints"]]}
+    return _jsonable({"username": p["clerk"].username, "name": p["clerk"].name, "stats": p["stats"],
+                      "inspections": [{"at": i.at, "score": i.score, "results": i.results} for i in p["inspections"]],
+                      "records": [{"kind": r.kind, "title": r.title, "on": r.on, "valid_until": r.valid_until}
+                                  for r in p["records"]],
+                      "complaints": [{"order_no": o.order_no, "text": o.text[:200], "accepted_at": o.accepted_at}
+                                     for o in p["complaints"]]})
 
 
 # ---------------------------------------------------------------- public self-service

@@ -567,8 +567,8 @@ def available_slots(hall, day: date, service_type: str, now=None) -> list[dict]:
     out = []
     for (s, e), start in zip(slots, starts):
         left = hall.slot_capacity - taken.get(start, 0)
-        out.append({"start": start, "end": datetime.combine(day, e, tzinfo=tz), "left": max(0, left),
-                    "bookable": left > 0 and start > now})
+        end = datetime.combine(day if e > s else day + timedelta(days=1), e, tzinfo=tz)   # a slot ending at 24:00
+        out.append({"start": start, "end": end, "left": max(0, left), "bookable": left > 0 and start > now})
     return out
 
 
@@ -899,8 +899,11 @@ def staffing_for_day(user, hall_code, day: date, online_share: float = 0.0, now=
     by_hour = {h: v for h, v in by_hour.items() if h in hours}
     mean_minutes, payment_share = service_mix(hall, since, until)
     rows = rules.staffing_plan(by_hour, mean_minutes, hall.target_seconds, hall.service_level)
-    what_if = rules.staffing_plan(by_hour, mean_minutes, hall.target_seconds, hall.service_level,
-                                  online_share=online_share, payment_share=payment_share) if online_share else []
+    try:
+        what_if = rules.staffing_plan(by_hour, mean_minutes, hall.target_seconds, hall.service_level,
+                                      online_share=online_share, payment_share=payment_share) if online_share else []
+    except rules.RuleError as exc:                # online_share outside 0..1 (or NaN): 400 on the field
+        raise DomainError({exc.field: str(exc)}) from None
     return {"hall": hall, "day": day, "rows": rows, "what_if": what_if, "online_share": online_share,
             "service_minutes": round(mean_minutes, 2), "payment_share": round(payment_share, 4),
             "target_seconds": hall.target_seconds, "service_level": hall.service_level,

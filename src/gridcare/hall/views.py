@@ -148,8 +148,19 @@ def display_board(request, code):
 
 
 # ---------------------------------------------------------------- the customer's ticket (public)
+def _ticket_or_404(token):
+    """A status page or QR code for a token that does not exist is a 404 saying so, not a server error."""
+    try:
+        return services.ticket_for_token(token)
+    except DomainError as exc:
+        raise Http404(_errors(exc)) from None
+
+
 def ticket(request, token):
-    t = services.ticket_for_token(token)
+    try:
+        t = services.ticket_for_token(token)
+    except DomainError as exc:
+        return render(request, "hall/ticket.html", {"missing": _errors(exc)}, status=404)
     error = ""
     if request.method == "POST":
         try:
@@ -164,7 +175,7 @@ def ticket(request, token):
 
 
 def ticket_qr(request, token):
-    t = services.ticket_for_token(token)
+    t = _ticket_or_404(token)
     qr = segno.make(request.build_absolute_uri(reverse("hall:ticket", args=[t.token])), error="m")
     import io
 

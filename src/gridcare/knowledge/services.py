@@ -87,3 +87,8 @@ def seed(article_model=Article, valid_from=date(2024, 6, 1)) -> int:
     return made
 
 
+def public_faq(limit: int = 10) -> list[dict]:
+    """The customers' self-service answers (the public FAQ page's listing, /knowledge/faq/): the current
+    version of each public article, by kind then code; [{"q": title, "a": body, "code", "kind"}...]."""
+    articles = sorted((a for a in search.current_articles() if a.public), key=lambda a: (a.kind, a.code))
+    return [{"q": a.title.strip(), "a": a.body.strip(), "code": a.code, "kind": a.kind} for a in articles[:max(0, limit)]]
