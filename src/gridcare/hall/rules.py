@@ -133,11 +133,13 @@ class SimulationResult:
 
 
 def simulate_queue(windows: int, arrivals_per_hour: float, service_minutes: float, target_seconds: float,
-                   hours: float = 2000.0, seed: int = 1, warmup_hours: float = 20.0,
+                   hours: float = 20000.0, seed: int = 1, warmup_hours: float = 20.0,
                    service_cv: float = 1.0) -> SimulationResult:
     """Simulate the same hour as a stationary M/M/c queue (Poisson arrivals, exponential service when
     `service_cv` = 1; 0 gives fixed service times), first come first served, each customer going to the
-    counter that frees first. Statistics over `hours` after a warm-up. Deterministic for a seed."""
+    counter that frees first. Statistics over `hours` after a warm-up. Deterministic for a seed. The default
+20,000 hours (360,000 customers at 18/h, about 0.2 s) keeps a seed's mean wait within a few percent of
+the exact figure; 2,000 hours left it 13 % off for some seeds (a queue's waits are strongly correlated)."""
     check_rates(arrivals_per_hour, service_minutes, target_seconds)
     rng = random.Random(seed)
     lam = arrivals_per_hour / 3600.0

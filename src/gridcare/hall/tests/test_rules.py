@@ -62,6 +62,14 @@ def test_simulation_agrees_with_erlang_c(lam, minutes, target, level):
     assert sim.average_wait_seconds == pytest.approx(fig.average_wait_seconds, rel=0.08)
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_default_simulation_is_within_a_few_percent_for_any_seed(seed):
+    fig = rules.queue_figures(4, arrivals_per_hour=18, service_minutes=10, target_seconds=600)
+    sim = rules.simulate_queue(4, 18, 10, 600, seed=seed)           # what `hall staffing --simulate` runs
+    assert sim.average_wait_seconds == pytest.approx(fig.average_wait_seconds, rel=0.03)
+    assert sim.probability_wait == pytest.approx(fig.probability_wait, abs=0.02)
+
+
 def test_simulation_is_deterministic_for_a_seed():
     a = rules.simulate_queue(3, 15, 10, 600, hours=50, seed=5)
     b = rules.simulate_queue(3, 15, 10, 600, hours=50, seed=5)
