@@ -10,7 +10,7 @@ from .models import Bill, Payment, Reminder
 CHANNEL_LABELS = labels.REMINDER_CHANNELS  # sms/wechat/email/none → 短信/微信/电子邮件/无可用联系方式
 
 
-@register
+@register(link_capability="billing.view")
 def bills_and_payments(customer, limit):
     out = []
     for b in Bill.objects.filter(customer=customer).order_by("-period", "-id")[:limit]:

@@ -18,16 +18,31 @@ def _field_label(attname: str) -> str:
         return attname
 
 
-def register(fn):
-    """`fn(customer, limit) -> list[dict(at, kind, title, detail, url)]`."""
-    TIMELINE_SOURCES.append(fn)
-    return fn
+LINK_CAPABILITY = {}  # source -> the capability its entries' pages need
 
 
-def timeline(customer, limit=50):
+def register(fn=None, *, link_capability: str | None = None):
+    """`fn(customer, limit) -> list[dict(at, kind, title, detail, url)]`; `link_capability` is what the
+    pages its entries link to require (a reader without it sees the entry without the link)."""
+    def add(source):
+        TIMELINE_SOURCES.append(source)
+        if link_capability:
+            LINK_CAPABILITY[source] = link_capability
+        return source
+
+    return add(fn) if fn is not None else add
+
+
+def timeline(customer, limit=50, user=None):
+    from gridcare.accounts.permissions import can
+
     entries = []
     for source in TIMELINE_SOURCES:
-        entries.extend(source(customer, limit))
+        rows = source(customer, limit)
+        needed = LINK_CAPABILITY.get(source)
+        if user is not None and needed and not can(user, needed):
+            rows = [{**row, "url": ""} for row in rows]
+        entries.extend(rows)
     entries.sort(key=lambda e: e["at"], reverse=True)
     return entries[:limit]
 

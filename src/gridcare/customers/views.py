@@ -22,6 +22,6 @@ def search(request):
 def detail(request, account_no):
     customer = services.get_for_user(request.user, account_no)
     ctx = {"c": customer, "invoice": getattr(customer, "invoice", None), "meters": customer.meters.all(),
-           "timeline": timeline(customer), "can_edit": can(request.user, "customer.edit"),
+           "timeline": timeline(customer, user=request.user), "can_edit": can(request.user, "customer.edit"),
            "audit": customer.audit_entries()[:20]}
     return render(request, "customers/detail.html", ctx)

@@ -69,7 +69,8 @@ def counter(request):
     return render(request, "hall/counter.html", {
         "hall": hall, "windows": windows, "window": window, "ticket": window.current_ticket if window else None,
         "ctx": ctx, "queue": services.queue_state(hall), "types": service_types(),
-        "identified": request.session.pop("hall_candidates", None)})
+        "identified": request.session.pop("hall_candidates", None),
+        "can_plan": can(request.user, "hall.manage")})
 
 
 @login_required

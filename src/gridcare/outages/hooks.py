@@ -22,7 +22,7 @@ def agent_context(customer, ctx, now):
     context_hook(customer, ctx, now)
 
 
-@register
+@register(link_capability="outage.view")
 def outage_entries(customer, limit):
     from gridcare.notifications.models import Delivery
 

@@ -8,7 +8,7 @@ from gridcare.customers.timeline import register
 from .models import WorkOrder
 
 
-@register
+@register(link_capability="workorder.view")
 def order_entries(customer, limit):
     out = []
     for o in WorkOrder.objects.filter(customer=customer).order_by("-accepted_at")[:limit]:
