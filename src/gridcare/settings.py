@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # /api/docs served from django-ninja's own static Swagger UI, not its CDN (isolated intranet)
     "gridcare.core",
     "gridcare.accounts",
     "gridcare.grid",

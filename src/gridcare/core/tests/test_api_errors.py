@@ -91,3 +91,15 @@ def test_a_server_error_page_needs_no_request_context():
 
     page = render_to_string("500.html")
     assert "系统错误" in page and "Server error" in page
+
+
+def test_the_api_docs_load_nothing_from_the_internet(client):
+    """The intranet has no internet: Swagger UI comes from django-ninja's static files."""
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert any("swagger-ui-bundle.js" in a for a in assets), assets
+    assert not [a for a in assets if a.startswith(("http://", "https://", "//"))], assets
+    bundle = next(a for a in assets if "swagger-ui-bundle.js" in a)
+    assert client.get(bundle).status_code == 200
