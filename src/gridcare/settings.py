@@ -1,6 +1,6 @@
 """GridCare settings. Everything that differs between a demo and production comes from the
 environment: DATABASE_URL, GRIDCARE_SECRET_KEY, GRIDCARE_DEBUG, GRIDCARE_ALLOWED_HOSTS, GRIDCARE_VAR_DIR,
-GRIDCARE_TASK_BACKEND."""
+GRIDCARE_TASK_BACKEND, GRIDCARE_HTTPS (and GRIDCARE_HSTS_SECONDS). `gridcare check --deploy` reviews them."""
 import os
 from pathlib import Path
 
@@ -11,10 +11,21 @@ PROJECT_DIR = Path(os.environ.get("GRIDCARE_PROJECT_DIR", BASE_DIR.parent.parent
 VAR_DIR = Path(os.environ.get("GRIDCARE_VAR_DIR", PROJECT_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = os.environ.get("GRIDCARE_SECRET_KEY", "gridcare-demo-insecure-key-change-me-in-production")
+SECRET_KEY = os.environ.get("GRIDCARE_SECRET_KEY", "gridcare-demo-insecure-key-change-me-in-production")  # DEMO_SECRET_KEY
 DEBUG = os.environ.get("GRIDCARE_DEBUG", "0") == "1"
 ALLOWED_HOSTS = os.environ.get("GRIDCARE_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("GRIDCARE_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+DEMO_SECRET_KEY = "gridcare-demo-insecure-key-change-me-in-production"
+
+# Behind the intranet's TLS reverse proxy (GRIDCARE_HTTPS=1): the proxy says the request came over HTTPS
+# (X-Forwarded-Proto), cookies go over HTTPS only, plain HTTP is redirected; HSTS only when asked for
+# (GRIDCARE_HSTS_SECONDS), since a browser then refuses plain HTTP to the host for that long.
+if os.environ.get("GRIDCARE_HTTPS", "0") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("GRIDCARE_HSTS_SECONDS", "0"))
+SILENCED_SYSTEM_CHECKS = ["security.W021"]  # HSTS preload lists are for public sites, not an intranet host
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -18,6 +18,7 @@ class CoreConfig(AppConfig):
             jieba.setLogLevel(logging.WARNING)
         except ImportError:  # pragma: no cover
             pass
+        from . import checks  # noqa: F401 - registers the deployment checks
         from .calendar_services import seed_after_migrate
 
         # A fresh `migrate` (and a flushed test database) gets the working-day calendar of every year
