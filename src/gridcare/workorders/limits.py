@@ -2,17 +2,13 @@
 limits (TimeLimitOverride, entered in the admin) in place of the rows they replace.
 
 Every intake and stage change computes a deadline, so each process keeps the table for MAX_AGE seconds,
-as it does the escalation rules: a change made in another process (the admin) is used everywhere within
-that time, one made in this process at once (post_save/post_delete drop the copy)."""
-import time
+as it does the escalation rules (core.process_copy): a change made in another process (the admin) is used
+everywhere within that time, one made in this process at once."""
+from gridcare.core.process_copy import ProcessCopy
 
 from . import clock
 
 MAX_AGE = 5.0
-RECENT_WRITE_SECONDS = 60.0  # after a write here, read on every call (a rolled-back change is not kept)
-
-_cache: tuple[float, clock.LimitTable] | None = None
-_written_at = float("-inf")
 
 
 def override_rows() -> list[clock.TimeLimit]:
@@ -22,16 +18,16 @@ def override_rows() -> list[clock.TimeLimit]:
             for o in TimeLimitOverride.objects.filter(enabled=True)]
 
 
-def current_table() -> clock.LimitTable:
-    global _cache
-    now = time.monotonic()
-    cached = _cache
-    if cached is not None and now - cached[0] < MAX_AGE and now - _written_at > RECENT_WRITE_SECONDS:
-        return cached[1]
+def _load() -> clock.LimitTable:
     rows = override_rows()
-    table = clock.default_table().with_overrides(rows) if rows else clock.default_table()
-    _cache = (now, table)
-    return table
+    return clock.default_table().with_overrides(rows) if rows else clock.default_table()
+
+
+_table = ProcessCopy(_load, max_age=MAX_AGE)
+
+
+def current_table() -> clock.LimitTable:
+    return _table.get()
 
 
 def limit_for(order_type: str, stage: str, area_kind: str | None = None) -> clock.TimeLimit:
@@ -40,8 +36,7 @@ def limit_for(order_type: str, stage: str, area_kind: str | None = None) -> cloc
 
 
 def changed(**_kwargs):
-    global _cache, _written_at
-    _cache, _written_at = None, time.monotonic()
+    _table.changed()
 
 
 def check_override(order_type: str, stage: str, area_kind: str, unit: str, amount) -> dict:
@@ -56,11 +51,13 @@ def check_override(order_type: str, stage: str, area_kind: str, unit: str, amoun
         return {"area_kind": "该环节的国家时限按地区类型区分，请选择地区类型"}
     if area_kind and not table.area_kinds(order_type, stage):
         return {"area_kind": "该环节的国家时限不分地区类型，地区类型请留空"}
-    try:
-        limit = clock.TimeLimit(order_type, stage, area_kind or None, unit, amount)
-    except ValueError as exc:
-        return {"unit" if "单位" in str(exc) else "amount": str(exc)}
-    if amount == 0:
+    if unit not in clock.UNITS:
+        return {"unit": f"未知的时限单位：{unit}（应为 {'、'.join(clock.UNITS)}）"}
+    if not amount or amount < 0:
         return {"amount": "时限须大于 0"}
+    limit = clock.TimeLimit(order_type, stage, area_kind or None, unit, amount)
     why = clock.looser_than(limit, base)
-    return {"amount" if "宽于" in why else "unit": why} if why else {}
+    if why is None:
+        return {}
+    # a working-day limit against a natural national one is wrong in its unit, any other in its amount
+    return {"unit" if base.natural and not limit.natural else "amount": why}

@@ -2,7 +2,7 @@
 scope, writes a StageEvent (the history every clock and report derives from), recomputes the stored
 deadline, and sends notifications after commit."""
 import secrets
-import time
+import time  # noqa: F401 - the clock of the per-process copies (tests move it)
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
@@ -16,6 +16,7 @@ from gridcare.accounts.permissions import can, in_scope, require, scoped
 from gridcare.core.api_support import Conflict, DomainError
 from gridcare.core.taxonomy import category_parent, taxonomy
 from gridcare.core.calendar_services import current_calendar
+from gridcare.core.process_copy import ProcessCopy
 from gridcare.customers.models import Customer
 from gridcare.grid.models import TransformerArea
 from gridcare.intelligence import hooks as intelligence_hooks
@@ -29,32 +30,20 @@ from .workflow import ENTER_CAPABILITY, REJECT_CAPABILITIES, STAGE_LABELS, WORKF
 
 # ---------------------------------------------------------------- rules as data
 # Every intake reads the rules (the SLA warning fraction; complaints the 12398 and repeat rules), and
-# they change a few times a year, so each process keeps the enabled ones for RULES_MAX_AGE seconds: a
-# change made in another process (the admin) is in force everywhere within that time. A change saved or
-# deleted in this process (post_save/post_delete, and the post_migrate seeding) clears the copy at once,
-# and for RECENT_WRITE_SECONDS afterwards the table is read on every call, so that a change rolled back
-# (a failed admin save, a test) is not kept in the copy either.
+# they change a few times a year, so each process keeps the enabled ones for RULES_MAX_AGE seconds
+# (core.process_copy: a change in this process is used at once).
 RULES_MAX_AGE = 5.0
-RECENT_WRITE_SECONDS = 60.0
-_rules_cache: tuple[float, dict] | None = None
-_rules_written_at = float("-inf")
+_rules = ProcessCopy(lambda: dict(EscalationRule.objects.filter(enabled=True).values_list("code", "params")),
+                     max_age=RULES_MAX_AGE)
 
 
 def _enabled_rules() -> dict:
-    global _rules_cache
-    now = time.monotonic()
-    cached = _rules_cache
-    if cached is not None and now - cached[0] < RULES_MAX_AGE and now - _rules_written_at > RECENT_WRITE_SECONDS:
-        return cached[1]
-    rules_by_code = dict(EscalationRule.objects.filter(enabled=True).values_list("code", "params"))
-    _rules_cache = (now, rules_by_code)
-    return rules_by_code
+    return _rules.get()
 
 
 def rules_changed(**_kwargs):
     """Forget the cached escalation rules (connected to EscalationRule's post_save/post_delete)."""
-    global _rules_cache, _rules_written_at
-    _rules_cache, _rules_written_at = None, time.monotonic()
+    _rules.changed()
 
 
 def rule(code: str) -> dict | None:

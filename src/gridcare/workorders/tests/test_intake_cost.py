@@ -28,10 +28,8 @@ def settled(monkeypatch):
     from gridcare.core import calendar_services
     from gridcare.workorders import limits
 
-    monkeypatch.setattr(services, "_rules_cache", None)
-    monkeypatch.setattr(limits, "_cache", None)
-    monkeypatch.setattr(limits, "_written_at", float("-inf"))
-    monkeypatch.setattr(services, "_rules_written_at", float("-inf"))
+    services._rules.settle()
+    limits._table.settle()
     monkeypatch.setattr(calendar_services, "_cached", None)
     monkeypatch.setattr(calendar_services, "_written_at", float("-inf"))
 

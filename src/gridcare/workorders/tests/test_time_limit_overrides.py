@@ -111,8 +111,8 @@ def test_a_change_made_elsewhere_is_used_within_max_age(world, fresh_limits):
     assert limits.limit_for("complaint", "dispatch").amount == 10
     # another process changes the row (no signal here): this process keeps its copy for MAX_AGE seconds
     TimeLimitOverride.objects.filter(pk=row.pk).update(amount=5)
-    limits._written_at = float("-inf")
-    limits._cache = (time.monotonic(), limits._cache[1])
+    limits._table.written_at = float("-inf")
+    limits._table.loaded_at = time.monotonic()
     assert limits.limit_for("complaint", "dispatch").amount == 10
-    limits._cache = (time.monotonic() - limits.MAX_AGE - 1, limits._cache[1])
+    limits._table.loaded_at = time.monotonic() - limits.MAX_AGE - 1
     assert limits.limit_for("complaint", "dispatch").amount == 5
