@@ -15,7 +15,7 @@ from gridcare.customers.models import Customer
 
 from . import catalog, services
 from .models import Bill, BillRun, Disconnection, InvoiceRequest, Payment, Tariff
-from .rules import TariffError, bill_calc, fen, parse_tariff, tariff_to_dict
+from .rules import TariffError, bill_calc, fen, load_json, parse_tariff, tariff_to_dict
 
 router = Router(tags=["电费账务"])
 
@@ -104,9 +104,9 @@ def json_document(request):
     if not text.strip():
         raise DomainError({"__all__": "请求体为空，应为 JSON 对象"})
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DomainError({"__all__": f"JSON格式错误：第{exc.lineno}行第{exc.colno}列 {exc.msg}"}) from None
+        return load_json(text)
+    except TariffError as exc:
+        raise DomainError(exc.errors) from None
 
 
 @router.post("/tariffs", response={201: dict}, openapi_extra=_json_body(TARIFF_SCHEMA))

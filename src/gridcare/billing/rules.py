@@ -16,6 +16,7 @@ later years (跨年度欠费部分); a total under the minimum (1 yuan) is charg
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -36,6 +37,15 @@ class TariffError(ValueError):
     def __init__(self, errors: dict[str, str] | str):
         self.errors = {"__all__": errors} if isinstance(errors, str) else dict(errors)
         super().__init__("；".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+
+def load_json(text: str):
+    """A formats.md JSON document (bill-calc input, tariff); TariffError saying where it is not JSON. The
+    CLI and the API both read their input through it."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TariffError(f"JSON格式错误：第{exc.lineno}行第{exc.colno}列 {exc.msg}") from None
 
 
 def fen(amount: Decimal) -> Decimal:

@@ -6,7 +6,7 @@ import sys
 from django.core.management.base import CommandError
 
 from gridcare.billing import catalog
-from gridcare.billing.rules import TariffError, bill_calc, format_bill
+from gridcare.billing.rules import TariffError, bill_calc, format_bill, load_json
 from gridcare.core.command_support import ScriptCommand
 
 
@@ -23,9 +23,9 @@ class Command(ScriptCommand):
         except OSError as exc:
             raise CommandError(f"无法读取文件：{opts['file']}（{exc.strerror or exc}）", returncode=2) from None
         try:
-            payload = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CommandError(f"JSON格式错误：第{exc.lineno}行第{exc.colno}列 {exc.msg}", returncode=2) from None
+            payload = load_json(text)
+        except TariffError as exc:
+            raise CommandError(exc.errors["__all__"], returncode=2) from None
         try:
             result = bill_calc(payload, catalog.resolve, catalog.late_rules())
         except TariffError as exc:
