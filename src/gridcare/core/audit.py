@@ -64,11 +64,12 @@ def diff(before: dict | None, after: dict | None) -> dict:
 def write_log(obj, action, changes, actor=None, source=None):
     from django.contrib.contenttypes.models import ContentType
 
+    from .fixed_sql import insert
     from .models import AuditLog
 
     ctx_user, ctx_source = current_actor()
     user = actor if actor is not None else ctx_user
-    return AuditLog.objects.create(
+    return insert(AuditLog(
         content_type=ContentType.objects.get_for_model(type(obj)),
         object_pk=str(obj.pk),
         object_repr=str(obj)[:200],
@@ -77,7 +78,7 @@ def write_log(obj, action, changes, actor=None, source=None):
         actor_username=getattr(user, "username", "") or "",
         source=source or ctx_source,
         changes=changes,
-    )
+    ))
 
 
 def record_bulk(objs, action="create", source=None, note=""):
@@ -127,6 +128,17 @@ class AuditedModel(models.Model):
         changes = diff(None if creating else before, after)
         if creating or changes:
             write_log(self, "create" if creating else "update", changes)
+        self._audit_before = after
+
+    def insert(self):
+        """`save()` of a new record through core.fixed_sql's fixed INSERT (the hot path of intake): the same
+        row, the same signals, the same audit row."""
+        from .fixed_sql import insert
+
+        assert self._state.adding, "insert() is for new records"
+        insert(self)
+        after = snapshot(self)
+        write_log(self, "create", diff(None, after))
         self._audit_before = after
 
     def delete(self, *args, **kwargs):

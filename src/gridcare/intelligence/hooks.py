@@ -16,9 +16,11 @@ log = logging.getLogger(__name__)
 def on_order_created(order, user=None):
     """Put the order in the queue of the intelligence sweep (intelligence.tasks): one row written in the
     intake's own transaction, so it commits or rolls back with the order and no second commit follows."""
+    from gridcare.core.fixed_sql import insert
+
     from .models import PendingIntake
 
-    PendingIntake.objects.create(order=order, user=user if getattr(user, "pk", None) else None)
+    insert(PendingIntake(order=order, user=user if getattr(user, "pk", None) else None))
 
 
 def on_order_audited(order, user=None):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from gridcare.accounts.models import OrgUnit, User
 from gridcare.accounts.permissions import can, in_scope, require, scoped
 from gridcare.core.api_support import Conflict, DomainError
+from gridcare.core import fixed_sql
 from gridcare.core.taxonomy import category_parent, taxonomy
 from gridcare.core.calendar_services import current_calendar
 from gridcare.core.process_copy import ProcessCopy
@@ -117,9 +118,9 @@ def recompute_deadline(order, now=None):
 
 # ---------------------------------------------------------------- helpers
 def _event(order, kind, actor, at, note="", from_stage="", to_stage="", **data):
-    return StageEvent.objects.create(order=order, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
-                                     actor_name=(getattr(actor, "name", "") or getattr(actor, "username", ""))[:50],
-                                     at=at, note=note, from_stage=from_stage, to_stage=to_stage, data=data)
+    return fixed_sql.insert(StageEvent(order=order, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
+                                       actor_name=(getattr(actor, "name", "") or getattr(actor, "username", ""))[:50],
+                                       at=at, note=note, from_stage=from_stage, to_stage=to_stage, data=data))
 
 
 def new_order_no(at) -> str:
@@ -207,14 +208,13 @@ def check_intake(user, data: dict):
         errors["text"] = "受理内容不能为空"
     customer = unit = taiqu = None
     if data.get("account_no"):
-        customer = Customer.objects.select_related("unit", "transformer_area").filter(
-            account_no=data["account_no"]).first()
+        customer = fixed_sql.get_one(Customer, "account_no", data["account_no"], ("unit", "transformer_area"))
         if customer is None:
             errors["account_no"] = "户号不存在"
         else:
             unit, taiqu = customer.unit, customer.transformer_area
     if data.get("taiqu_code"):
-        taiqu = TransformerArea.objects.select_related("unit").filter(code=data["taiqu_code"]).first()
+        taiqu = fixed_sql.get_one(TransformerArea, "code", data["taiqu_code"], ("unit",))
         if taiqu is None:
             errors["taiqu_code"] = "台区编码不存在"
         elif unit is None:
@@ -288,7 +288,7 @@ def do_create_order(user, data: dict, idempotency_key: str | None = None, at=Non
 def _take_order(order, user, data, at):
     """The writes of one intake, in one transaction: the order (its audit row), the create event, a
     repeat-call link, intake escalation, the after-intake hooks, and closing at once when asked."""
-    order.save()
+    order.insert()
     _event(order, EventKind.CREATE, user, at, note=f"{Channel(order.channel).label}受理", to_stage="accepted")
     if data.get("repeat_of"):
         earlier = WorkOrder.objects.filter(order_no=data["repeat_of"]).first()

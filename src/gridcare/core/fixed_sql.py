@@ -1,0 +1,118 @@
+"""Fixed SQL for the few statements on the hot path of intake: the INSERT of a new row and the look-up of one
+row (with its to-one relations) by a unique column.
+
+The ORM builds a statement anew on every call: for one small INSERT or SELECT, building it costs several
+times what sending and running it costs (bench/README.md, "Intake: where the time goes"). Here the text of
+each statement is built once per model and database from the model's own metadata, and each call only
+prepares the values (with the fields' own `pre_save` and `get_db_prep_save`, as `Model.save()` does) or
+builds the instances (with `Model.from_db`, as a queryset does). Nothing else of the ORM is bypassed: the
+rows are the ones `save()` or `select_related(...).filter(...).first()` would write or read, and
+`insert()` sends `pre_save`/`post_save` like `save()` does.
+
+Only plain models qualify (no parent model, no database default, no generated column); anything else
+raises, so a model that outgrows this is noticed in its tests rather than written half right.
+"""
+from __future__ import annotations
+
+from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.models.signals import post_save, pre_save
+
+_inserts: dict = {}
+_lookups: dict = {}
+
+
+class _Insert:
+    def __init__(self, model, connection):
+        meta = model._meta
+        if meta.parents or any(getattr(f, "db_default", models.NOT_PROVIDED) is not models.NOT_PROVIDED
+                               or getattr(f, "generated", False) for f in meta.local_concrete_fields):
+            raise TypeError(f"{meta.label}: fixed INSERT only for plain models")
+        qn = connection.ops.quote_name
+        pk = meta.pk
+        self.auto_pk = isinstance(pk, models.AutoField)
+        self.fields = [f for f in meta.local_concrete_fields if not (self.auto_pk and f is pk)]
+        self.pk = pk
+        self.returning = self.auto_pk and connection.features.can_return_columns_from_insert
+        self.table = meta.db_table
+        self.sql = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in self.fields)}) "
+                    f"VALUES ({', '.join(['%s'] * len(self.fields))})"
+                    + (f" RETURNING {qn(pk.column)}" if self.returning else ""))
+
+
+def insert(obj, using: str = DEFAULT_DB_ALIAS, signals: bool = True):
+    """INSERT the new, unsaved `obj` as `obj.save()` would (its auto primary key set on it afterwards)."""
+    model = type(obj)
+    connection = connections[using]
+    key = (model, using)
+    stmt = _inserts.get(key)
+    if stmt is None:
+        stmt = _inserts[key] = _Insert(model, connection)
+    if signals:
+        pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in stmt.fields]
+    with connection.cursor() as cur:
+        cur.execute(stmt.sql, params)
+        if stmt.auto_pk:
+            pk = cur.fetchone()[0] if stmt.returning else connection.ops.last_insert_id(cur, stmt.table,
+                                                                                        stmt.pk.column)
+            setattr(obj, stmt.pk.attname, pk)
+    obj._state.adding = False
+    obj._state.db = using
+    if signals:
+        post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using)
+    return obj
+
+
+class _Lookup:
+    def __init__(self, model, column_field: str, related: tuple[str, ...], connection):
+        qn = connection.ops.quote_name
+        meta = model._meta
+        self.parts = [(model, None, list(meta.concrete_fields))]
+        joins = []
+        for n, name in enumerate(related, start=1):
+            fk = meta.get_field(name)
+            target = fk.related_model
+            self.parts.append((target, fk, list(target._meta.concrete_fields)))
+            joins.append(f" LEFT JOIN {qn(target._meta.db_table)} r{n} ON r{n}.{qn(target._meta.pk.column)} "
+                         f"= r0.{qn(fk.column)}")
+        columns = ", ".join(f"r{n}.{qn(f.column)}" for n, (_m, _fk, fields) in enumerate(self.parts) for f in fields)
+        self.sql = (f"SELECT {columns} FROM {qn(meta.db_table)} r0{''.join(joins)} "
+                    f"WHERE r0.{qn(meta.get_field(column_field).column)} = %s")
+        # the converters a queryset applies to each column (backend's, then the field's), with the column
+        # expression they expect as their second argument
+        self.converters = []
+        for n, (_m, _fk, fields) in enumerate(self.parts):
+            cols = [f.get_col(f"r{n}") for f in fields]
+            self.converters.append([(i, conv, col) for i, col in enumerate(cols)
+                                    for conv in connection.ops.get_db_converters(col) + col.get_db_converters(connection)])
+        self.pk_index = [[f.primary_key for f in fields].index(True) for _m, _fk, fields in self.parts]
+        self.attnames = [[f.attname for f in fields] for _m, _fk, fields in self.parts]
+
+
+def get_one(model, column: str, value, related: tuple[str, ...] = (), using: str = DEFAULT_DB_ALIAS):
+    """`model.objects.select_related(*related).filter(**{column: value}).first()` for a unique `column`,
+    with the statement built once: the instance (its to-one relations `related` loaded on it), or None."""
+    connection = connections[using]
+    key = (model, column, related, using)
+    stmt = _lookups.get(key)
+    if stmt is None:
+        stmt = _lookups[key] = _Lookup(model, column, related, connection)
+    with connection.cursor() as cur:
+        cur.execute(stmt.sql, [value])
+        row = cur.fetchone()
+    if row is None:
+        return None
+    start, objs = 0, []
+    for n, (part_model, fk, fields) in enumerate(stmt.parts):
+        values = list(row[start:start + len(fields)])
+        start += len(fields)
+        if fk is not None and values[stmt.pk_index[n]] is None:
+            fk.set_cached_value(objs[0], None)
+            continue
+        for i, conv, col in stmt.converters[n]:
+            values[i] = conv(values[i], col, connection)
+        obj = part_model.from_db(using, stmt.attnames[n], values)
+        if fk is not None:
+            fk.set_cached_value(objs[0], obj)
+        objs.append(obj)
+    return objs[0]

@@ -1,0 +1,99 @@
+"""core.fixed_sql writes and reads the same rows as the ORM it stands in for on the intake path."""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db.models.signals import post_save, pre_save
+from django.utils import timezone
+
+from gridcare.core import fixed_sql
+from gridcare.core.models import AuditLog
+
+
+def _row(model, pk):
+    return model.objects.filter(pk=pk).values().get()
+
+
+def test_insert_writes_the_row_save_writes_and_sends_the_signals(world):
+    from gridcare.workorders.models import StageEvent, WorkOrder
+
+    at = timezone.make_aware(dt.datetime(2026, 10, 8, 9, 30))
+    order = WorkOrder(order_no="FX-1", order_type="inquiry", channel="hotline", customer=world.cust_a,
+                      area_kind="urban", unit=world.station_a, text="咨询电价", accepted_at=at, stage_entered_at=at)
+    order.insert()
+    twin = WorkOrder(order_no="FX-2", order_type="inquiry", channel="hotline", customer=world.cust_a,
+                     area_kind="urban", unit=world.station_a, text="咨询电价", accepted_at=at, stage_entered_at=at)
+    twin.save()
+    assert order.pk and not order._state.adding
+    a, b = _row(WorkOrder, order.pk), _row(WorkOrder, twin.pk)
+    for key in ("id", "order_no"):
+        a.pop(key), b.pop(key)
+    assert a == b
+    # the audit row of insert() is the one save() writes
+    logs = {log.object_pk: log.changes for log in AuditLog.objects.filter(
+        content_type__model="workorder", object_pk__in=[str(order.pk), str(twin.pk)], action="create")}
+    assert logs[str(order.pk)]["order_no"] == [None, "FX-1"]
+    assert {k: v for k, v in logs[str(order.pk)].items() if k not in ("id", "order_no")} == \
+        {k: v for k, v in logs[str(twin.pk)].items() if k not in ("id", "order_no")}
+
+    seen = []
+
+    def pre(sender, instance, **kw):
+        seen.append(("pre", instance.pk))
+
+    def post(sender, instance, created, **kw):
+        seen.append(("post", instance.pk, created))
+
+    pre_save.connect(pre, sender=StageEvent)
+    post_save.connect(post, sender=StageEvent)
+    try:
+        event = fixed_sql.insert(StageEvent(order=order, kind="create", at=at, note="受理",
+                                            data={"金额": str(Decimal("1.50"))}))
+    finally:
+        pre_save.disconnect(pre, sender=StageEvent)
+        post_save.disconnect(post, sender=StageEvent)
+    assert seen == [("pre", None), ("post", event.pk, True)]
+    stored = StageEvent.objects.get(pk=event.pk)
+    assert (stored.order_id, stored.kind, stored.at, stored.note, stored.data) == \
+        (order.pk, "create", at, "受理", {"金额": "1.50"})
+
+
+def test_get_one_matches_select_related(world):
+    from gridcare.customers.models import Customer
+    from gridcare.grid.models import TransformerArea
+
+    got = fixed_sql.get_one(Customer, "account_no", world.cust_a.account_no, ("unit", "transformer_area"))
+    orm = Customer.objects.select_related("unit", "transformer_area").get(account_no=world.cust_a.account_no)
+    assert got == orm
+    assert {f.attname: getattr(got, f.attname) for f in Customer._meta.concrete_fields} == \
+        {f.attname: getattr(orm, f.attname) for f in Customer._meta.concrete_fields}
+    # the relations come loaded and converted like the ORM's (no further query)
+    assert Customer.unit.is_cached(got) and Customer.transformer_area.is_cached(got)
+    assert got.unit.__dict__.keys() >= {"id", "name"} and got.unit.name == orm.unit.name
+    assert got.transformer_area.code == orm.transformer_area.code
+    assert not got._state.adding and got._state.db == "default"
+    # a missing row is None
+    assert fixed_sql.get_one(Customer, "account_no", "不存在的户号", ("unit",)) is None
+    ta = fixed_sql.get_one(TransformerArea, "code", world.cust_a.transformer_area.code, ("unit",))
+    assert ta.pk == world.cust_a.transformer_area_id and ta.unit.pk == world.cust_a.transformer_area.unit_id
+
+
+def test_get_one_caches_a_missing_relation_as_none(world):
+    from gridcare.workorders.models import WorkOrder
+
+    at = timezone.make_aware(dt.datetime(2026, 10, 8, 9, 30))
+    WorkOrder.objects.create(order_no="FX-3", order_type="inquiry", area_kind="rural", unit=world.station_a,
+                             text="无台区", accepted_at=at, stage_entered_at=at)
+    got = fixed_sql.get_one(WorkOrder, "order_no", "FX-3", ("unit", "transformer_area", "customer"))
+    assert WorkOrder.transformer_area.is_cached(got) and got.transformer_area is None and got.customer is None
+    assert got.unit.pk == world.station_a.pk and got.accepted_at == at
+
+
+def test_only_plain_models():
+    from django.db import connection
+
+    class Child:  # a model with a parent model (multi-table inheritance) needs two INSERTs: refused
+        _meta = type("Meta", (), {"parents": {object: None}, "local_concrete_fields": [], "label": "x.Child"})()
+
+    with pytest.raises(TypeError, match="plain models"):
+        fixed_sql._Insert(Child, connection)
