@@ -133,18 +133,14 @@ class OutageCall(AuditedModel):
 class FeederFaultAlert(AuditedModel):
     """Several fault calls from different 台区 of one feeder in a short window: a feeder-level fault is
     suspected (grouping rule of outage-rules.yaml). One open alert per feeder; each later call on the feeder
-    joins it (order_nos, taiqu_ids). The two lists grow with every call and are left out of the audit rows:
-    each order is on record itself, and the rows keep calls, 台区 count and times."""
-
-    audit_exclude = ("order_nos", "taiqu_ids")
+    joins it as a `FeederFaultCall` row, and the alert keeps the counts (calls, 台区) and times, so a call
+    costs the same however many calls the fault has already brought in."""
 
     feeder = models.ForeignKey(Feeder, on_delete=models.CASCADE, related_name="fault_alerts", verbose_name="线路")
     first_call_at = models.DateTimeField("首次来电")
     last_call_at = models.DateTimeField("最近来电")
     calls = models.PositiveIntegerField("来电数", default=0)
     taiqu_count = models.PositiveIntegerField("涉及台区数", default=0)
-    order_nos = models.JSONField("工单", default=list)
-    taiqu_ids = models.JSONField("涉及台区", default=list)
     open = models.BooleanField("待处理", default=True)
     outage = models.ForeignKey(Outage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                                verbose_name="确认的停电事件")
@@ -153,6 +149,34 @@ class FeederFaultAlert(AuditedModel):
     class Meta:
         verbose_name = verbose_name_plural = "线路故障研判"
         ordering = ["-last_call_at"]
+
+    @property
+    def order_nos(self) -> list[str]:
+        """The order numbers of the calls grouped in this alert, in the order they came."""
+        return list(self.members.order_by("at", "id").values_list("work_order__order_no", flat=True))
+
+    @property
+    def taiqu_ids(self) -> list[int]:
+        """The 台区 the grouped calls came from (the order's own, else its customer's)."""
+        return sorted(set(self.members.exclude(transformer_area=None).values_list("transformer_area_id", flat=True)))
+
+
+class FeederFaultCall(models.Model):
+    """One fault call grouped in a feeder-fault alert, at the 台区 it counts for. Written once per call, in
+    the intake's transaction; the order's own history and audit rows say who took it."""
+
+    alert = models.ForeignKey(FeederFaultAlert, on_delete=models.CASCADE, related_name="members",
+                              verbose_name="线路故障研判")
+    work_order = models.ForeignKey("workorders.WorkOrder", on_delete=models.CASCADE, related_name="+",
+                                   verbose_name="工单")
+    transformer_area = models.ForeignKey(TransformerArea, null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="+", verbose_name="台区")
+    at = models.DateTimeField("来电时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "线路故障研判来电"
+        constraints = [models.UniqueConstraint(fields=["alert", "work_order"], name="feeder_fault_call_once")]
+        indexes = [models.Index(fields=["alert", "transformer_area"], name="feeder_fault_call_taiqu")]
 
 
 class WatchEntry(AuditedModel):
