@@ -1,6 +1,7 @@
 """GridCare settings. Everything that differs between a demo and production comes from the
 environment: DATABASE_URL, GRIDCARE_SECRET_KEY, GRIDCARE_DEBUG, GRIDCARE_ALLOWED_HOSTS, GRIDCARE_VAR_DIR,
-GRIDCARE_TASK_BACKEND, GRIDCARE_HTTPS (and GRIDCARE_HSTS_SECONDS). `gridcare check --deploy` reviews them."""
+GRIDCARE_TASK_BACKEND, GRIDCARE_HTTPS (and GRIDCARE_HSTS_SECONDS), GRIDCARE_PG_PREPARE. `gridcare check --deploy`
+reviews them."""
 import os
 from pathlib import Path
 
@@ -100,6 +101,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The fixed statements of the intake path (core.fixed_sql.cursor) are prepared on PostgreSQL; 0 turns that
+# off for a connection pooler in transaction mode that cannot keep prepared statements (PgBouncer < 1.21).
+GRIDCARE_PG_PREPARE = os.environ.get("GRIDCARE_PG_PREPARE", "1") == "1"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"

@@ -19,6 +19,8 @@ from django.db import connection
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from gridcare.core import fixed_sql
+
 from .models import ApiToken, OrgUnit, User
 
 # "Last used" is shown to administrators; to the minute is enough, and it spares every API call a write
@@ -46,7 +48,7 @@ def resolve(key: str) -> User | None:
     """The active user a bearer token belongs to, or None (unknown, revoked, or user deactivated)."""
     now = timezone.now()
     cutoff = connection.ops.adapt_datetimefield_value(now - LAST_USED_PRECISION)
-    with connection.cursor() as cur:
+    with fixed_sql.cursor() as cur:  # prepared on PostgreSQL
         cur.execute(_statement(), [cutoff, ApiToken.hash(key), False, True])
         row = cur.fetchone()
     if row is None:

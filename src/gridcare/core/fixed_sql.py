@@ -11,14 +11,57 @@ rows are the ones `save()` or `select_related(...).filter(...).first()` would wr
 
 Only plain models qualify (no parent model, no database default, no generated column); anything else
 raises, so a model that outgrows this is noticed in its tests rather than written half right.
+
+On PostgreSQL these statements (and the other fixed statements of the hot path, through `cursor()`) are
+prepared on the server: parsed and planned once per connection, then only executed. Django leaves
+psycopg's prepared statements off for every query, for connection poolers in transaction mode
+(PgBouncer before 1.21); `GRIDCARE_PG_PREPARE=0` turns them off here too.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models.signals import post_save, pre_save
 
 _inserts: dict = {}
 _lookups: dict = {}
+_prepared_cursor_class = None
+
+
+def _prepared_cursor(connection):
+    """A psycopg cursor that binds its parameters on the server and prepares every statement it runs,
+    wrapped like Django's own cursors (error translation, query logging, execute wrappers)."""
+    global _prepared_cursor_class
+    if _prepared_cursor_class is None:
+        from django.db.backends.postgresql.base import ServerBindingCursor
+
+        class PreparedCursor(ServerBindingCursor):
+            def execute(self, query, params=None, *, prepare=None, binary=None):
+                return super().execute(query, params, prepare=True, binary=binary)
+
+        _prepared_cursor_class = PreparedCursor
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(_prepared_cursor_class(connection.connection))
+
+
+def prepares(connection) -> bool:
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    return connection.vendor == "postgresql" and is_psycopg3 and getattr(settings, "GRIDCARE_PG_PREPARE", True)
+
+
+@contextmanager
+def cursor(using: str = DEFAULT_DB_ALIAS):
+    """A cursor for a fixed statement (one whose text does not change between calls): a prepared-statement
+    cursor on PostgreSQL, Django's ordinary cursor elsewhere. `%s` placeholders either way."""
+    connection = connections[using]
+    cur = _prepared_cursor(connection) if prepares(connection) else connection.cursor()
+    with cur:
+        yield cur
 
 
 class _Insert:
@@ -50,7 +93,7 @@ def insert(obj, using: str = DEFAULT_DB_ALIAS, signals: bool = True):
     if signals:
         pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in stmt.fields]
-    with connection.cursor() as cur:
+    with cursor(using) as cur:
         cur.execute(stmt.sql, params)
         if stmt.auto_pk:
             pk = cur.fetchone()[0] if stmt.returning else connection.ops.last_insert_id(cur, stmt.table,
@@ -97,7 +140,7 @@ def get_one(model, column: str, value, related: tuple[str, ...] = (), using: str
     stmt = _lookups.get(key)
     if stmt is None:
         stmt = _lookups[key] = _Lookup(model, column, related, connection)
-    with connection.cursor() as cur:
+    with cursor(using) as cur:
         cur.execute(stmt.sql, [value])
         row = cur.fetchone()
     if row is None:
