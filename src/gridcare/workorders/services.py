@@ -287,7 +287,16 @@ def do_create_order(user, data: dict, idempotency_key: str | None = None, at=Non
 @transaction.atomic
 def _take_order(order, user, data, at):
     """The writes of one intake, in one transaction: the order (its audit row), the create event, a
-    repeat-call link, intake escalation, the after-intake hooks, and closing at once when asked."""
+    repeat-call link, intake escalation, the after-intake hooks, and closing at once when asked.
+
+    An order closed on the call (a praise, an inquiry answered) is written closed: one INSERT, its audit
+    row holding the closed state, and the two events of its history (受理, then 受理→归档), rather than an
+    INSERT followed by an UPDATE of the same row in the same transaction."""
+    close_now = bool(data.get("close_now"))
+    if close_now:
+        order.reply = data.get("reply") or "已在通话中答复/记录"
+        order.stage, order.status, order.closed_at = "closed", Status.CLOSED, at
+        recompute_deadline(order, at)
     order.insert()
     _event(order, EventKind.CREATE, user, at, note=f"{Channel(order.channel).label}受理", to_stage="accepted")
     if data.get("repeat_of"):
@@ -297,9 +306,8 @@ def _take_order(order, user, data, at):
         _link(user, order, earlier, at)
     _apply_intake_escalation(order, user, at)
     intelligence_hooks.on_order_created(order, user)
-    if data.get("close_now"):
-        order.reply = data.get("reply") or "已在通话中答复/记录"
-        _move(order, "closed", user, at, note="受理时直接办结")
+    if close_now:
+        _event(order, EventKind.ADVANCE, user, at, note="受理时直接办结", from_stage="accepted", to_stage="closed")
     return order
 
 

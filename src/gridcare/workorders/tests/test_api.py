@@ -229,7 +229,18 @@ def test_second_dissatisfied_visit_goes_to_the_unit_head_for_closing_after_revie
 def test_praise_and_answered_inquiry_close_on_the_call(world, agent):
     resp = agent.post("/api/workorders/", {"order_type": "praise", "account_no": "3100000001",
                                             "text": "表扬抢修班张师傅", "close_now": True})
-    assert resp.json()["status"] == "closed"
+    assert resp.json()["status"] == "closed" and resp.json()["stage"] == "closed"
+    no = resp.json()["order_no"]
+    # its history: taken, then closed on the call; one audit row, written with the closed state
+    events = agent.get(f"/api/workorders/{no}/events").json()
+    assert [(e["kind"], e["from_stage"], e["to_stage"]) for e in events] == [
+        ("create", "", "accepted"), ("advance", "accepted", "closed")]
+    order = WorkOrder.objects.get(order_no=no)
+    assert order.closed_at == order.accepted_at and order.stage_due_at is None and order.reply
+    from gridcare.core.models import AuditLog
+
+    logs = list(AuditLog.objects.filter(content_type__model="workorder", object_pk=str(order.pk)))
+    assert [log.action for log in logs] == ["create"] and logs[0].changes["status"] == [None, "closed"]
     resp = agent.post("/api/workorders/", {**COMPLAINT, "close_now": True})
     assert resp.status_code == 400 and "close_now" in {e["field"] for e in resp.json()["errors"]}
 
