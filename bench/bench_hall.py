@@ -7,7 +7,7 @@ on the 2-core machine; the display page reflects a call within 1 s.
 Phases, against one scratch PostgreSQL database:
 1. migrate; `gridcare demo-data --only org` (halls and clerks); one hall set up round the clock with 12
    windows; an API token for a clerk of the hall;
-2. the real server (`gridcare serve --no-worker`, gunicorn on 127.0.0.1); tickets issued open-loop at 50/s
+2. the real server (`gridcare serve --no-worker`, Granian on 127.0.0.1); tickets issued open-loop at 50/s
    (each a POST /api/hall/halls/<code>/tickets), latency per request;
 3. call-next open-loop at 50/s over the windows (each call followed, off the clock, by a finish from the
    same window so that the window is free for its next call);

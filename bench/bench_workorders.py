@@ -7,7 +7,8 @@ open orders, `near_breach(unit)` < 50 ms and a sweep of 10,000 due orders < 5 s.
 Phases, all against one scratch PostgreSQL database:
 1. migrate; `gridcare demo-data --customers 20000` (org, staff, grid, customers); API tokens for the
    service centre's agents;
-2. the real server (`gridcare serve --no-worker`, gunicorn on 127.0.0.1) driven by a closed-loop load
+2. the real server (`gridcare serve --no-worker --no-access-log`, Granian on 127.0.0.1, or gunicorn with
+   BENCH_WEB_SERVER=gunicorn) driven by a closed-loop load
    generator in this process (capacity and latency), then by an open-loop one at the target rate
    (does it keep up, and with what latency); every request a different intake with its own
    Idempotency-Key; afterwards the orders, their history events and audit rows are counted; then one
@@ -55,6 +56,7 @@ TIMEOUT = 25 * 60  # seconds; the runner kills the benchmark after this
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+WEB_SERVER = os.environ.get("BENCH_WEB_SERVER", "granian")  # the `gridcare serve --server` to measure
 
 
 def _env_int(name, default):
@@ -70,7 +72,7 @@ class Settings:
 
     def __init__(self, quick: bool):
         self.customers = _env_int("BENCH_CUSTOMERS", 2000 if quick else 20000)
-        # gunicorn workers x threads to try (a short closed-loop run each); the best is measured in full.
+        # web server workers x threads to try (a short closed-loop run each); the best is measured in full.
         # Sync workers (x1) first: CPU-bound requests in threads of one process queue on the GIL.
         # BENCH_WEB_WORKERS + BENCH_WEB_THREADS pin one configuration instead.
         pinned = os.environ.get("BENCH_WEB_WORKERS") and os.environ.get("BENCH_WEB_THREADS")
@@ -192,11 +194,13 @@ def make_intakes(n: int, accounts: list[str], taiqu: list[str], tokens: list[str
 
 @contextmanager
 def web_server(env, workers: int, threads: int, log_path: Path):
-    """`gridcare serve --no-worker` (gunicorn) on a free loopback port; yields (port, process, command).
+    """`gridcare serve --no-worker --no-access-log` (Granian, or BENCH_WEB_SERVER) on a free loopback port;
+    yields (port, process, command). No access log: behind the intranet's reverse proxy the proxy keeps it.
     The floor phase passes DJANGO_SETTINGS_MODULE=bench.floor_settings and ROOT on PYTHONPATH in `env`."""
     port = _free_port()
     cmd = [str(BIN / "gridcare"), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port),
-           "--workers", str(workers), "--threads", str(threads)]
+           "--workers", str(workers), "--threads", str(threads), "--no-access-log",
+           "--server", WEB_SERVER]
     log = open(log_path, "ab")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
     try:
@@ -272,7 +276,7 @@ def intake_phase(ctx, settings, env, url, workdir, facts):
         out["tuning"] = tuning
     with web_server(env, settings.web_workers, settings.web_threads, workdir / "server.log") as (port, server, cmd):
         ctx.detail("server_command", cmd)
-        groups = {"server (gunicorn)": {server.pid}}
+        groups = {"web server": {server.pid}}
         if facts.get("postmaster_pid"):
             groups["PostgreSQL"] = {facts["postmaster_pid"]}
         warm(port, 7)
@@ -398,7 +402,7 @@ RAW_COLUMNS = ("order_no", "order_type", "channel", "category_l1", "category_l2"
 
 def floor_phase(ctx, settings, env, url, workdir, facts):
     """The bare intake of bench/floor_urls.py on the same server configuration and load as the intake
-    phase: what the stack itself costs per intake (gunicorn, Django, django-ninja, token check, the four
+    phase: what the stack itself costs per intake (the web server, Django, django-ninja, token check, the four
     rows written), so the distance between it and the real intake is the intake's own work."""
     from gridcare.accounts.models import ApiToken, User
     from gridcare.customers.models import Customer
@@ -414,7 +418,7 @@ def floor_phase(ctx, settings, env, url, workdir, facts):
     floor_env = dict(env, DJANGO_SETTINGS_MODULE="bench.floor_settings",
                      PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p))
     with web_server(floor_env, settings.web_workers, settings.web_threads, workdir / "floor.log") as (port, server, _c):
-        groups = {"server (gunicorn)": {server.pid}}
+        groups = {"web server": {server.pid}}
         if facts.get("postmaster_pid"):
             groups["PostgreSQL"] = {facts["postmaster_pid"]}
         loadgen.closed_loop("127.0.0.1", port, "/api/workorders/", reqs[:200], concurrency=4, warmup=0, duration=60)
@@ -732,8 +736,8 @@ def _intake_figures(ctx, settings, intake, figures):
     if rate:
         # CPU per order is what decides capacity on a small machine, and it moves much less than
         # throughput when other processes compete for the cores
-        figures["server_cpu_per_order"] = {"value": round(used.get("server (gunicorn)", 0) / rate * 1000, 2),
-                                           "unit": "ms", "note": "gunicorn workers' CPU / orders"}
+        figures["server_cpu_per_order"] = {"value": round(used.get("web server", 0) / rate * 1000, 2),
+                                           "unit": "ms", "note": f"{WEB_SERVER} workers' CPU / orders"}
         if "PostgreSQL" in used:
             figures["postgres_cpu_per_order"] = {"value": round(used["PostgreSQL"] / rate * 1000, 2), "unit": "ms"}
     prof = intake["in_process"]
@@ -745,7 +749,7 @@ def _intake_figures(ctx, settings, intake, figures):
              f"offered the server answered {opened['throughput_per_s']:g}/s, p99 {opened['latency_ms']['p99']} ms"
              + (" and the generator gave up (requests more than 5 s late)." if opened["gave_up"] else "."))
     if intake.get("tuning"):
-        ctx.note("Server configurations tried, gunicorn workers x threads (short closed-loop runs, in this order; "
+        ctx.note(f"Server configurations tried, {WEB_SERVER} workers x threads (short closed-loop runs, in this order; "
                  "each later one meets more recent orders in the database): "
                  + "; ".join(f"{t['workers']}x{t['threads']}: {t['throughput_per_s']:g}/s, p99 {t['latency_ms']['p99']} ms"
                              for t in intake["tuning"])
@@ -753,7 +757,7 @@ def _intake_figures(ctx, settings, intake, figures):
     cpu = closed["cpu"]
     ctx.note(f"CPU during the closed-loop window, in cores of {cpu['machine_cores']:g}: "
              + ", ".join(f"{k} {v:g}" for k, v in cpu["cores_used"].items())
-             + f". Server: {settings.web_workers} gunicorn workers x {settings.web_threads} threads; load generator: "
+             + f". Server: {WEB_SERVER}, {settings.web_workers} workers x {settings.web_threads} threads; load generator: "
                "Python threads with keep-alive http.client connections in the benchmark process, on the same cores.")
 
 
@@ -777,7 +781,7 @@ def _deferred_figures(ctx, intake, deferred, figures):
         line += (f" The same work one order at a time, as the former task per order did: {one['cpu_ms_per_order']} ms "
                  f"per order ({one['orders']} orders).")
     if rate:
-        intake_ms = (used.get("server (gunicorn)", 0) + used.get("PostgreSQL", 0)) / rate * 1000
+        intake_ms = (used.get("web server", 0) + used.get("PostgreSQL", 0)) / rate * 1000
         line += (f" With the intake's {intake_ms:.1f} ms an order costs {intake_ms + deferred['cpu_ms_per_order']:.1f} ms "
                  "of CPU in all; the worker works the queue off between the peaks.")
     ctx.note(line)
@@ -791,10 +795,10 @@ def _floor_figures(ctx, floor, figures):
                 f"{floor['workers']}x{floor['threads']} workers"}
     used = floor["cpu"]["cores_used"]
     if rate:
-        for key, group in (("floor_server_cpu_per_order", "server (gunicorn)"), ("floor_postgres_cpu_per_order", "PostgreSQL")):
+        for key, group in (("floor_server_cpu_per_order", "web server"), ("floor_postgres_cpu_per_order", "PostgreSQL")):
             if group in used:
                 figures[key] = {"value": round(used[group] / rate * 1000, 2), "unit": "ms"}
-    ctx.note(f"Floor: the bare intake of bench/floor_urls.py (same gunicorn workers, middleware, django-ninja, "
+    ctx.note(f"Floor: the bare intake of bench/floor_urls.py (same {WEB_SERVER} workers, middleware, django-ninja, "
              f"token check and request schema; the same four rows in one transaction by raw SQL, with no "
              f"validation, clock or hooks) answered {rate:g} orders/s, p99 {floor['latency_ms']['p99']} ms; "
              f"CPU in cores of 2: " + ", ".join(f"{k} {v}" for k, v in used.items())

@@ -1,0 +1,48 @@
+"""`gridcare serve` starts a real web server (Granian by default, gunicorn on request) that answers HTTP."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("server,access_log", [("granian", True), ("gunicorn", False)])
+def test_serve_answers_http(tmp_path, server, access_log):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "GRIDCARE_WEB_SERVER", "GRIDCARE_ACCESS_LOG")}
+    env["GRIDCARE_VAR_DIR"] = str(tmp_path)  # its own SQLite file: /healthz needs a database, not its tables
+    cmd = [str(Path(sys.executable).parent / "gridcare"), "serve", "--no-worker", "--port", str(port), "--workers", "1",
+           "--server", server] + ([] if access_log else ["--no-access-log"])
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline, body = time.monotonic() + 60, None
+        while body is None:
+            assert proc.poll() is None, log.read_text("utf-8", "replace")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
+                    body = json.loads(resp.read())
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text("utf-8", "replace")
+                time.sleep(0.3)
+        assert body == {"status": "ok", "database": "sqlite"}
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    text = log.read_text("utf-8", "replace")
+    assert ("GET /healthz" in text) == access_log, text
+    if server == "granian":
+        assert "granian" in text.lower()
