@@ -57,7 +57,11 @@ def prepares(connection) -> bool:
 @contextmanager
 def cursor(using: str = DEFAULT_DB_ALIAS):
     """A cursor for a fixed statement (one whose text does not change between calls): a prepared-statement
-    cursor on PostgreSQL, Django's ordinary cursor elsewhere. `%s` placeholders either way."""
+    cursor on PostgreSQL, Django's ordinary cursor elsewhere. `%s` placeholders either way.
+
+    Only for statements whose best plan does not depend on the values: INSERTs and rows found by key. After
+    a few executions PostgreSQL may run a prepared statement with a generic plan that does not know the
+    values, which can be much slower for a time range (bench/README.md, "Tried and not adopted")."""
     connection = connections[using]
     cur = _prepared_cursor(connection) if prepares(connection) else connection.cursor()
     with cur:

@@ -568,7 +568,10 @@ def outages_for(customer=None, taiqu_id=None, at=None, include_upcoming_days=0):
 
 
 # Every fault call runs the two look-ups below, so they are fixed statements rather than querysets: the
-# ORM would spend more time composing these subqueries than the database spends answering them.
+# ORM would spend more time composing these subqueries than the database spends answering them. They are
+# not prepared (core.fixed_sql.cursor): both filter on time ranges, and a prepared statement may switch to
+# a generic plan that does not know the range's bounds (the feeder-window query ran much slower under one,
+# bench/README.md "Tried and not adopted"). The prepared ones look rows up by key.
 def _db_time(value):
     return connection.ops.adapt_datetimefield_value(value)
 
@@ -592,7 +595,7 @@ def covering_outage_id(customer_id, taiqu_id, at) -> int | None:
            f"OR o.id IN (SELECT c.outage_id FROM {c} c WHERE c.customer_id = %s "
            f"AND (c.restored_at IS NULL OR c.restored_at >= %s))) ORDER BY o.start_at DESC LIMIT 1")
     since = _db_time(at - grace)
-    with fixed_sql.cursor() as cur:
+    with connection.cursor() as cur:  # not prepared: see the note above
         cur.execute(sql, [_db_time(at), State.OPEN, State.RESTORED, since, taiqu_id, since, customer_id, since])
         row = cur.fetchone()
     return row[0] if row else None
@@ -615,7 +618,7 @@ def _feeder_window_calls(taiqu_id, fault_kinds, since, until) -> list[tuple]:
            f"AND w.fault_kind IN ({kinds}) AND w.accepted_at >= %s AND w.accepted_at <= %s "
            f"AND c.transformer_area_id IN {feeder_taiqu}")
     part = ["fault_repair", *fault_kinds, _db_time(since), _db_time(until), taiqu_id]
-    with fixed_sql.cursor() as cur:
+    with connection.cursor() as cur:  # not prepared: see the note above
         cur.execute(sql, part + part)
         return [(pk, no, _from_db_time(t), tq) for pk, no, t, tq in cur.fetchall()]
 
