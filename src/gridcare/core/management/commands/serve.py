@@ -3,10 +3,15 @@ Production runs the same web server command and `gridcare db_worker` (or the con
 as services.
 
 The web server is Granian (HTTP in Rust, the Django application in Python worker processes) by default;
-`--server gunicorn` runs gunicorn's sync workers instead. On the 2-core bench machine Granian took about
-12 % more intakes per second at the same worker count (bench/README.md). The access log is on unless
---no-access-log (or GRIDCARE_ACCESS_LOG=0), for a reverse proxy that keeps its own: writing it costs
-about 8 % of the intake rate (same measurement)."""
+`--server gunicorn` runs gunicorn's sync workers instead. In paired runs on the 2-core bench machine the bare
+intake cost Granian 1.24 and 1.77 ms of server CPU per request against gunicorn's 2.10 and 2.04 ms
+(bench/README.md, "Granian or gunicorn"). Each Granian worker takes no more requests at a time than it has
+threads (`--backpressure`). Granian's default (the listen backlog shared out among the workers) lets a
+worker accept many more requests than it can run, queued behind its one Python thread while another worker
+may be idle: the hall's ticket p99 at 50/s was 50–75 ms with that default and 17–18 ms with backpressure =
+threads (bench/bench_hall.py, two runs each). The access log is on unless --no-access-log (or
+GRIDCARE_ACCESS_LOG=0), for a reverse proxy that keeps its own: writing it cost about 8 % of the intake
+rate in a short run on gunicorn."""
 import os
 import signal
 import subprocess
@@ -67,5 +72,6 @@ def web_command(bin_dir: str, opts: dict) -> list[str]:
                 "--threads", str(opts["threads"]), "--timeout", "120"] + (["--access-logfile", "-"] if opts["access_log"] else [])
     return [os.path.join(bin_dir, "granian"), "--interface", "wsgi", "gridcare.wsgi:application",
             "--host", opts["host"], "--port", str(opts["port"]), "--workers", str(opts["workers"]),
-            "--blocking-threads", str(opts["threads"]), "--no-ws", "--respawn-failed-workers",
+            "--blocking-threads", str(opts["threads"]), "--backpressure", str(opts["threads"]),
+            "--no-ws", "--respawn-failed-workers",
             "--access-log" if opts["access_log"] else "--no-access-log"]
