@@ -8,8 +8,8 @@ intake cost Granian 1.24 and 1.77 ms of server CPU per request against gunicorn'
 (bench/README.md, "Granian or gunicorn"). Each Granian worker takes no more requests at a time than it has
 threads (`--backpressure`). Granian's default (the listen backlog shared out among the workers) lets a
 worker accept many more requests than it can run, queued behind its one Python thread while another worker
-may be idle: the hall's ticket p99 at 50/s was 50–75 ms with that default and 17–18 ms with backpressure =
-threads (bench/bench_hall.py, two runs each). The access log is on unless --no-access-log (or
+may be idle: the hall's ticket p99 at 50/s was 55–75 ms in three runs with that default and 17–18 ms in
+two with backpressure = threads (bench/bench_hall.py). The access log is on unless --no-access-log (or
 GRIDCARE_ACCESS_LOG=0), for a reverse proxy that keeps its own: writing it cost about 8 % of the intake
 rate in a short run on gunicorn."""
 import os
