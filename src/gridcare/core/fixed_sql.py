@@ -86,8 +86,11 @@ class _Insert:
                     + (f" RETURNING {qn(pk.column)}" if self.returning else ""))
 
 
-def insert(obj, using: str = DEFAULT_DB_ALIAS, signals: bool = True):
-    """INSERT the new, unsaved `obj` as `obj.save()` would (its auto primary key set on it afterwards)."""
+def insert(obj, using: str = DEFAULT_DB_ALIAS, signals: bool = True, before_post_save=None):
+    """INSERT the new, unsaved `obj` as `obj.save()` would (its auto primary key set on it afterwards).
+    `before_post_save(obj)`, when given, runs once the row is written and before `post_save` is sent: for
+    rows that belong before anything a `post_save` receiver writes (an order's audit row and first event
+    before the outage link's note)."""
     model = type(obj)
     connection = connections[using]
     key = (model, using)
@@ -105,6 +108,8 @@ def insert(obj, using: str = DEFAULT_DB_ALIAS, signals: bool = True):
             setattr(obj, stmt.pk.attname, pk)
     obj._state.adding = False
     obj._state.db = using
+    if before_post_save is not None:
+        before_post_save(obj)
     if signals:
         post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using)
     return obj

@@ -297,8 +297,9 @@ def _take_order(order, user, data, at):
         order.reply = data.get("reply") or "已在通话中答复/记录"
         order.stage, order.status, order.closed_at = "closed", Status.CLOSED, at
         recompute_deadline(order, at)
-    order.insert()
-    _event(order, EventKind.CREATE, user, at, note=f"{Channel(order.channel).label}受理", to_stage="accepted")
+    # the create event first in the history: before what the post_save receivers write (the outage link's note)
+    order.insert(first=lambda o: _event(o, EventKind.CREATE, user, at, note=f"{Channel(o.channel).label}受理",
+                                        to_stage="accepted"))
     if data.get("repeat_of"):
         earlier = WorkOrder.objects.filter(order_no=data["repeat_of"]).first()
         if earlier is None:

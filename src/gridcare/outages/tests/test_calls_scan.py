@@ -36,6 +36,9 @@ def test_fault_call_inside_an_outage_is_linked_and_the_agent_sees_it(world, clie
     assert call.work_order.order_no == inside.json()["order_no"] and call.outage.outage_no == no
     note = StageEvent.objects.get(order=call.work_order, kind="comment").note
     assert no in note and "无需另派抢修" in note
+    # the order's history starts with its intake, then the link to the outage
+    events = agent.get(f"/api/workorders/{inside.json()['order_no']}/events").json()
+    assert [e["kind"] for e in events] == ["create", "comment"]
     calls = ApiClient(world.dispatcher).get(f"/api/outages/{no}/calls").json()
     assert calls["count"] == 1 and calls["calls"][0]["account_no"] == "3100000001"
     # a second call from the same outage is counted too; the caller is subscribed to progress
