@@ -86,7 +86,7 @@ class _Insert:
                     + (f" RETURNING {qn(pk.column)}" if self.returning else ""))
 
 
-def insert(obj, using: str = DEFAULT_DB_ALIAS, signals: bool = True, before_post_save=None):
+def insert(obj, using: str = DEFAULT_DB_ALIAS, before_post_save=None):
     """INSERT the new, unsaved `obj` as `obj.save()` would (its auto primary key set on it afterwards).
     `before_post_save(obj)`, when given, runs once the row is written and before `post_save` is sent: for
     rows that belong before anything a `post_save` receiver writes (an order's audit row and first event
@@ -97,8 +97,7 @@ def insert(obj, using: str = DEFAULT_DB_ALIAS, signals: bool = True, before_post
     stmt = _inserts.get(key)
     if stmt is None:
         stmt = _inserts[key] = _Insert(model, connection)
-    if signals:
-        pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
+    pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in stmt.fields]
     with cursor(using) as cur:
         cur.execute(stmt.sql, params)
@@ -110,8 +109,7 @@ def insert(obj, using: str = DEFAULT_DB_ALIAS, signals: bool = True, before_post
     obj._state.db = using
     if before_post_save is not None:
         before_post_save(obj)
-    if signals:
-        post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using)
+    post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using)
     return obj
 
 

@@ -602,7 +602,7 @@ def covering_outage_id(customer_id, taiqu_id, at) -> int | None:
 
 
 def _feeder_window_calls(taiqu_id, fault_kinds, since, until) -> list[tuple]:
-    """(order id, order_no, accepted_at, 台区) of the fault calls in the window on the feeder of `taiqu_id`: those
+    """(order id, accepted_at, 台区) of the fault calls in the window on the feeder of `taiqu_id`: those
     located at one of its 台区 through (transformer_area, accepted_at), and those taken without a 台区,
     counted at their customer's, through the partial index wo_fault_no_taiqu."""
     from gridcare.workorders.models import WorkOrder
@@ -610,17 +610,17 @@ def _feeder_window_calls(taiqu_id, fault_kinds, since, until) -> list[tuple]:
     wo, ta, cu = WorkOrder._meta.db_table, TransformerArea._meta.db_table, Customer._meta.db_table
     kinds = ", ".join(["%s"] * len(fault_kinds))
     feeder_taiqu = f"(SELECT t.id FROM {ta} t WHERE t.feeder_id = (SELECT t2.feeder_id FROM {ta} t2 WHERE t2.id = %s))"
-    sql = (f"SELECT w.id, w.order_no, w.accepted_at, w.transformer_area_id FROM {wo} w WHERE w.order_type = %s "
+    sql = (f"SELECT w.id, w.accepted_at, w.transformer_area_id FROM {wo} w WHERE w.order_type = %s "
            f"AND w.fault_kind IN ({kinds}) AND w.accepted_at >= %s AND w.accepted_at <= %s "
            f"AND w.transformer_area_id IN {feeder_taiqu} "
-           f"UNION ALL SELECT w.id, w.order_no, w.accepted_at, c.transformer_area_id FROM {wo} w "
+           f"UNION ALL SELECT w.id, w.accepted_at, c.transformer_area_id FROM {wo} w "
            f"JOIN {cu} c ON c.id = w.customer_id WHERE w.order_type = %s AND w.transformer_area_id IS NULL "
            f"AND w.fault_kind IN ({kinds}) AND w.accepted_at >= %s AND w.accepted_at <= %s "
            f"AND c.transformer_area_id IN {feeder_taiqu}")
     part = ["fault_repair", *fault_kinds, _db_time(since), _db_time(until), taiqu_id]
     with connection.cursor() as cur:  # not prepared: see the note above
         cur.execute(sql, part + part)
-        return [(pk, no, _from_db_time(t), tq) for pk, no, t, tq in cur.fetchall()]
+        return [(pk, _from_db_time(t), tq) for pk, t, tq in cur.fetchall()]
 
 
 def link_call(order) -> OutageCall | None:
@@ -672,7 +672,7 @@ def check_feeder_fault(order, taiqu_id):
         return _join_alert(alert, order, taiqu_id, at)
     calls = _feeder_window_calls(taiqu_id, list(cfg["fault_kinds"]), since, at)
     suspected, n_calls, n_taiqu = rules.feeder_fault_suspected(
-        [(t, tq) for _pk, _no, t, tq in calls], at, cfg["window_minutes"], cfg["min_taiqu"], cfg["min_calls"])
+        [(t, tq) for _pk, t, tq in calls], at, cfg["window_minutes"], cfg["min_taiqu"], cfg["min_calls"])
     if not suspected:
         return None
     # Calls that bring the feeder under suspicion at the same moment queue on the feeder's row: the first
@@ -681,10 +681,10 @@ def check_feeder_fault(order, taiqu_id):
     alert = _open_alert(feeder_id, since)
     if alert is not None:
         return _join_alert(alert, order, taiqu_id, at)
-    alert = FeederFaultAlert.objects.create(feeder=feeder, first_call_at=min(c[2] for c in calls), last_call_at=at,
+    alert = FeederFaultAlert.objects.create(feeder=feeder, first_call_at=min(c[1] for c in calls), last_call_at=at,
                                             calls=n_calls, taiqu_count=n_taiqu)
     FeederFaultCall.objects.bulk_create([FeederFaultCall(alert=alert, work_order_id=pk, transformer_area_id=tq, at=t)
-                                         for pk, _no, t, tq in calls])
+                                         for pk, t, tq in calls])
     title = f"疑似线路故障：{feeder.name}"
     body = f"{cfg['window_minutes']}分钟内{n_taiqu}个台区{n_calls}次故障报修，请研判是否为线路故障"
     users = dispatchers_for(feeder.unit)

@@ -258,6 +258,10 @@ def do_create_order(user, data: dict, idempotency_key: str | None = None, at=Non
         area_kind=area_kind, unit=unit, transformer_area=taiqu, text=data["text"].strip(),
         accepted_at=at, stage_entered_at=at, stage="accepted", idempotency_key=idempotency_key or None,
         created_by=user if getattr(user, "pk", None) else None)
+    if data.get("close_now"):
+        # a praise or an inquiry answered on the call is written closed (_take_order)
+        order.reply = data.get("reply") or "已在通话中答复/记录"
+        order.stage, order.status, order.closed_at = "closed", Status.CLOSED, at
     recompute_deadline(order, at)
     # A retry with a known Idempotency-Key, or a clash of the random order number, is found by a unique
     # index when the INSERT conflicts. The whole intake transaction is then rolled back and, for a new
@@ -292,11 +296,6 @@ def _take_order(order, user, data, at):
     An order closed on the call (a praise, an inquiry answered) is written closed: one INSERT, its audit
     row holding the closed state, and the two events of its history (受理, then 受理→归档), rather than an
     INSERT followed by an UPDATE of the same row in the same transaction."""
-    close_now = bool(data.get("close_now"))
-    if close_now:
-        order.reply = data.get("reply") or "已在通话中答复/记录"
-        order.stage, order.status, order.closed_at = "closed", Status.CLOSED, at
-        recompute_deadline(order, at)
     # the create event first in the history: before what the post_save receivers write (the outage link's note)
     order.insert(first=lambda o: _event(o, EventKind.CREATE, user, at, note=f"{Channel(o.channel).label}受理",
                                         to_stage="accepted"))
@@ -307,7 +306,7 @@ def _take_order(order, user, data, at):
         _link(user, order, earlier, at)
     _apply_intake_escalation(order, user, at)
     intelligence_hooks.on_order_created(order, user)
-    if close_now:
+    if order.status == Status.CLOSED:
         _event(order, EventKind.ADVANCE, user, at, note="受理时直接办结", from_stage="accepted", to_stage="closed")
     return order
 
