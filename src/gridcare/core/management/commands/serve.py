@@ -10,8 +10,7 @@ threads (`--backpressure`). Granian's default (the listen backlog shared out amo
 worker accept many more requests than it can run, queued behind its one Python thread while another worker
 may be idle: the hall's ticket p99 at 50/s was 55–75 ms in three runs with that default and 17–18 ms in
 two with backpressure = threads (bench/bench_hall.py). The access log is on unless --no-access-log (or
-GRIDCARE_ACCESS_LOG=0), for a reverse proxy that keeps its own: writing it cost about 8 % of the intake
-rate in a short run on gunicorn."""
+GRIDCARE_ACCESS_LOG=0), for a reverse proxy that keeps its own (the benchmark runs without it)."""
 import os
 import signal
 import subprocess
