@@ -46,3 +46,11 @@ def test_serve_answers_http(tmp_path, server, access_log):
     assert ("GET /healthz" in text) == access_log, text
     if server == "granian":
         assert "granian" in text.lower()
+
+
+def test_an_unknown_server_in_the_environment_is_refused(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(GRIDCARE_VAR_DIR=str(tmp_path), GRIDCARE_WEB_SERVER="uwsgi")
+    out = subprocess.run([str(Path(sys.executable).parent / "gridcare"), "serve", "--no-worker", "--port", str(_free_port())],
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and "GRIDCARE_WEB_SERVER 只能是 granian 或 gunicorn" in out.stderr, out.stderr

@@ -16,7 +16,9 @@ import signal
 import subprocess
 import sys
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+SERVERS = ("granian", "gunicorn")
 
 
 class Command(BaseCommand):
@@ -32,12 +34,14 @@ class Command(BaseCommand):
                             default=int(os.environ.get("GRIDCARE_WEB_WORKERS", 2 * (os.cpu_count() or 1) + 1)))
         parser.add_argument("--threads", type=int, default=int(os.environ.get("GRIDCARE_WEB_THREADS", "1")))
         parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
-        parser.add_argument("--server", choices=("granian", "gunicorn"),
+        parser.add_argument("--server", choices=SERVERS,
                             default=os.environ.get("GRIDCARE_WEB_SERVER", "granian"), help="Web服务程序")
         parser.add_argument("--no-access-log", dest="access_log", action="store_false",
                             default=os.environ.get("GRIDCARE_ACCESS_LOG", "1") != "0", help="不输出访问日志")
 
     def handle(self, *args, **opts):
+        if opts["server"] not in SERVERS:  # a default from GRIDCARE_WEB_SERVER is not checked by argparse
+            raise CommandError(f"GRIDCARE_WEB_SERVER 只能是 {' 或 '.join(SERVERS)}，而不是 {opts['server']!r}")
         bin_dir = os.path.dirname(sys.executable)
         procs = []
         if not opts["no_worker"]:
