@@ -18,6 +18,19 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _serving(port):
+    """Processes whose command line names this port (the web server and its workers)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if str(port).encode() in args or f"127.0.0.1:{port}".encode() in args or f"0.0.0.0:{port}".encode() in args:
+            found.append(pid)
+    return found
+
+
 @pytest.mark.parametrize("server,access_log", [("granian", True), ("gunicorn", False)])
 def test_serve_answers_http(tmp_path, server, access_log):
     port = _free_port()
@@ -40,8 +53,10 @@ def test_serve_answers_http(tmp_path, server, access_log):
                 time.sleep(0.3)
         assert body == {"status": "ok", "database": "sqlite"}
     finally:
+        # the whole process group, as a terminal's Ctrl-C or a service manager stopping it would
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+    assert _serving(port) == [], "a server process outlived `gridcare serve`"
     text = log.read_text("utf-8", "replace")
     assert ("GET /healthz" in text) == access_log, text
     if server == "granian":

@@ -19,6 +19,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 SERVERS = ("granian", "gunicorn")
+KILL_AFTER = 20  # seconds a Granian worker gets to finish its requests when stopping
 
 
 class Command(BaseCommand):
@@ -44,9 +45,13 @@ class Command(BaseCommand):
             raise CommandError(f"GRIDCARE_WEB_SERVER 只能是 {' 或 '.join(SERVERS)}，而不是 {opts['server']!r}")
         bin_dir = os.path.dirname(sys.executable)
         procs = []
+        # Each child runs in a session of its own, so a signal to this command's process group (Ctrl-C, `kill
+        # -- -PGID`) reaches only this command, which stops the children in order: Granian's main process
+        # then stops its own workers. When its workers got the same signal at the same moment, Granian
+        # could take their exit for a crash, respawn them and never finish shutting down.
         if not opts["no_worker"]:
-            procs.append(subprocess.Popen([os.path.join(bin_dir, "gridcare"), "run_worker"]))
-        web = subprocess.Popen(web_command(bin_dir, opts))
+            procs.append(subprocess.Popen([os.path.join(bin_dir, "gridcare"), "run_worker"], start_new_session=True))
+        web = subprocess.Popen(web_command(bin_dir, opts), start_new_session=True)
         procs.append(web)
         self.stdout.write(f"GridCare 已启动: http://{opts['host']}:{opts['port']}/  (API 文档 /api/docs)")
 
@@ -63,18 +68,19 @@ class Command(BaseCommand):
             stop()
             for p in procs:
                 try:
-                    p.wait(timeout=10)
+                    p.wait(timeout=KILL_AFTER + 10)
                 except subprocess.TimeoutExpired:
-                    p.kill()
+                    os.killpg(p.pid, signal.SIGKILL)  # the child and whatever it started
+                    p.wait()
 
 
 def web_command(bin_dir: str, opts: dict) -> list[str]:
     if opts["server"] == "gunicorn":
         return [os.path.join(bin_dir, "gunicorn"), "gridcare.wsgi:application",
                 "--bind", f"{opts['host']}:{opts['port']}", "--workers", str(opts["workers"]),
-                "--threads", str(opts["threads"]), "--timeout", "120"] + (["--access-logfile", "-"] if opts["access_log"] else [])
+                "--threads", str(opts["threads"]), "--timeout", "120", "--graceful-timeout", str(KILL_AFTER)] + (["--access-logfile", "-"] if opts["access_log"] else [])
     return [os.path.join(bin_dir, "granian"), "--interface", "wsgi", "gridcare.wsgi:application",
             "--host", opts["host"], "--port", str(opts["port"]), "--workers", str(opts["workers"]),
             "--blocking-threads", str(opts["threads"]), "--backpressure", str(opts["threads"]),
-            "--no-ws", "--respawn-failed-workers",
+            "--no-ws", "--respawn-failed-workers", "--workers-kill-timeout", str(KILL_AFTER),
             "--access-log" if opts["access_log"] else "--no-access-log"]
