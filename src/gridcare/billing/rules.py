@@ -56,6 +56,11 @@ def _dec(value, field_name: str, errors: dict, *, allow_negative=False) -> Decim
     if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
         errors[field_name] = "必填，应为数字"
         return None
+    if isinstance(value, str) and EXPONENT.fullmatch(value.strip()):
+        # as for payments: a price written "1e3" is a slip, not 1000 yuan/kWh (a number YAML or JSON has
+        # already read, e.g. unquoted 0.00001, is taken at its value: its notation is not known)
+        errors[field_name] = f"“{value}”须写成普通小数（如 0.4883），不接受科学计数法"
+        return None
     try:
         d = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):

@@ -207,3 +207,19 @@ def test_tiers_partition_the_usage_and_total_is_sum_of_lines(usage, before, basi
 def test_tariff_round_trip():
     for t in catalog.shipped():
         assert parse_tariff(tariff_to_dict(t)) == t
+
+
+@pytest.mark.parametrize("written", ["1e3", "4.883E-1", " 5e-1 "])
+def test_a_price_written_in_exponent_notation_is_refused(written):
+    """As for payments: "1e3" in a tariff file is a slip, not 1000 yuan/kWh."""
+    with pytest.raises(TariffError) as exc:
+        parse_tariff({"code": "E", "name": "科学计数", "customer_class": "residential", "valid_from": "2026-01-01",
+                      "energy": {"flat": "0.4883"}, "surcharges": [{"code": "f", "name": "基金", "price": written}]})
+    assert "不接受科学计数法" in exc.value.errors["surcharges[0].price"]
+
+
+def test_a_number_already_read_is_taken_at_its_value():
+    # unquoted YAML 0.00001 arrives as the float 1e-05: its notation is not known, its value is
+    t = parse_tariff({"code": "E", "name": "小数", "customer_class": "residential", "valid_from": "2026-01-01",
+                      "energy": {"flat": 0.4883}, "surcharges": [{"code": "f", "name": "基金", "price": 0.00001}]})
+    assert t.surcharges[0].price == D("0.00001") and t.energy["flat"] == D("0.4883")
