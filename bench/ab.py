@@ -11,7 +11,7 @@ A ref is checked out in a temporary git worktree and served with its `src` first
 must have the same migrations (the database is migrated with the working tree's).
 
 Settings: AB_ROUNDS (8), AB_DURATION seconds per burst (6), AB_CLIENTS (3), AB_WORKERS (3), AB_CUSTOMERS (5000).
-Writes bench/results/ab-<A>-vs-<B>.json.
+Writes bench/results/ab/<A>-vs-<B>.json.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from . import loadgen, pg, sysinfo
 from .bench_workorders import make_intakes
 from .gridcare_env import BIN, ROOT, free_port, run_gridcare, setup_django
 
-RESULTS = ROOT / "bench" / "results"
+RESULTS = ROOT / "bench" / "results" / "ab"  # not beside the benchmarks: summary.md reads those
 
 
 def _env_int(name, default):
@@ -168,9 +168,9 @@ def main(argv=None) -> int:
               f"{s['postgres_cpu_ms']} ms")
     print(f"B/A per round: {ratios}; median {result['b_over_a_median']}")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = "ab-" + "-vs-".join(re.sub(r"[^A-Za-z0-9_.-]+", "_", v) for v in labels) + ".json"
+    name = "-vs-".join(re.sub(r"[^A-Za-z0-9_.-]+", "_", v) for v in labels) + ".json"
     (RESULTS / name).write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"written: bench/results/{name}")
+    print(f"written: bench/results/ab/{name}")
     return 0
 
 
