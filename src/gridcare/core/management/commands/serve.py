@@ -19,7 +19,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 SERVERS = ("granian", "gunicorn")
-KILL_AFTER = 20  # seconds a Granian worker gets to finish its requests when stopping
+KILL_AFTER = 20  # seconds a worker (Granian or gunicorn) gets to finish its requests when stopping
 
 
 class Command(BaseCommand):
