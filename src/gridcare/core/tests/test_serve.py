@@ -1,4 +1,5 @@
 """`gridcare serve` starts a real web server (Granian by default, gunicorn on request) that answers HTTP."""
+import http.client
 import json
 import os
 import signal
@@ -52,6 +53,18 @@ def test_serve_answers_http(tmp_path, server, access_log):
                 assert time.monotonic() < deadline, log.read_text("utf-8", "replace")
                 time.sleep(0.3)
         assert body == {"status": "ok", "database": "sqlite"}
+        # a client's idle keep-alive connection (a browser's, a reverse proxy's pool) must not hold the
+        # worker's only thread away from another client: with Granian's backpressure = threads the second
+        # request waited until the first connection was closed (30 s, Granian's keep-alive timeout)
+        idle = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        idle.request("GET", "/healthz")
+        assert idle.getresponse().read()
+        other = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        other.request("GET", "/healthz")
+        answer = other.getresponse()
+        assert answer.status == 200 and json.loads(answer.read())["status"] == "ok"
+        idle.close()
+        other.close()
     finally:
         # the whole process group, as a terminal's Ctrl-C or a service manager stopping it would
         os.killpg(proc.pid, signal.SIGTERM)

@@ -5,11 +5,12 @@ as services.
 The web server is Granian (HTTP in Rust, the Django application in Python worker processes) by default;
 `--server gunicorn` runs gunicorn's sync workers instead. In paired runs on the 2-core bench machine the bare
 intake cost Granian 1.24 and 1.77 ms of server CPU per request against gunicorn's 2.10 and 2.04 ms
-(bench/README.md, "Granian or gunicorn"). Each Granian worker takes no more requests at a time than it has
-threads (`--backpressure`). Granian's default (the listen backlog shared out among the workers) lets a
-worker accept many more requests than it can run, queued behind its one Python thread while another worker
-may be idle: the hall's ticket p99 at 50/s was 55–75 ms in three runs with that default and 17–18 ms in
-two with backpressure = threads (bench/bench_hall.py). The access log is on unless --no-access-log (or
+(bench/README.md, "Granian or gunicorn"). Granian keeps its own default backpressure (the listen backlog
+shared out among the workers). Its backpressure caps the connections a worker holds, not the requests it
+runs: with it set to the thread count (as here from 2026-12-05 to 12-06) an idle keep-alive connection —
+a browser's, a reverse proxy's pool — kept every other client of that worker waiting until Granian closed
+it (30 s), and in the benchmark a client whose connection landed on a worker that already had one was
+never answered (core/tests/test_serve.py, bench/README.md). The access log is on unless --no-access-log (or
 GRIDCARE_ACCESS_LOG=0), for a reverse proxy that keeps its own (the benchmark runs without it)."""
 import os
 import signal
@@ -81,6 +82,6 @@ def web_command(bin_dir: str, opts: dict) -> list[str]:
                 "--threads", str(opts["threads"]), "--timeout", "120", "--graceful-timeout", str(KILL_AFTER)] + (["--access-logfile", "-"] if opts["access_log"] else [])
     return [os.path.join(bin_dir, "granian"), "--interface", "wsgi", "gridcare.wsgi:application",
             "--host", opts["host"], "--port", str(opts["port"]), "--workers", str(opts["workers"]),
-            "--blocking-threads", str(opts["threads"]), "--backpressure", str(opts["threads"]),
+            "--blocking-threads", str(opts["threads"]),
             "--no-ws", "--respawn-failed-workers", "--workers-kill-timeout", str(KILL_AFTER),
             "--access-log" if opts["access_log"] else "--no-access-log"]
