@@ -16,12 +16,11 @@ Writes bench/results/ab/<A>-vs-<B>.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,8 +29,8 @@ import time
 from pathlib import Path
 
 from . import loadgen, pg, sysinfo
-from .bench_workorders import make_intakes
-from .gridcare_env import BIN, ROOT, free_port, run_gridcare, setup_django
+from .bench_workorders import make_intakes, web_server
+from .gridcare_env import ROOT, run_gridcare, setup_django
 
 RESULTS = ROOT / "bench" / "results" / "ab"  # not beside the benchmarks: summary.md reads those
 
@@ -53,28 +52,15 @@ def _tree(ref: str | None, scratch: Path) -> tuple[str, Path]:
     return f"{ref}@{commit}" if ref != commit else commit, path / "src"
 
 
-def _serve(src: Path, env: dict, log: Path) -> tuple[int, subprocess.Popen]:
-    port = free_port()
+def _serve(stack: contextlib.ExitStack, src: Path, env: dict, log: Path) -> tuple[int, subprocess.Popen]:
+    """`bench_workorders.web_server` with the tree's `src` first on PYTHONPATH, checked to take precedence."""
     env = dict(env, PYTHONPATH=str(src))
     where = subprocess.run([sys.executable, "-c", "import gridcare; print(gridcare.__file__)"], env=env,
                            capture_output=True, text=True, check=True, cwd="/").stdout.strip()
     if not where.startswith(str(src)):
         raise RuntimeError(f"{src}: PYTHONPATH did not take precedence (gridcare imported from {where})")
-    proc = subprocess.Popen([str(BIN / "gridcare"), "serve", "--no-worker", "--host", "127.0.0.1", "--port",
-                             str(port), "--workers", os.environ.get("AB_WORKERS", "3"), "--threads", "1",
-                             "--no-access-log"], env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
-                            start_new_session=True, cwd="/")
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited; see {log}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return port, proc
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not listen within 60 s") from None
-            time.sleep(0.2)
+    port, proc, _cmd = stack.enter_context(web_server(env, _env_int("AB_WORKERS", 3), 1, log))
+    return port, proc
 
 
 def main(argv=None) -> int:
@@ -94,6 +80,7 @@ def main(argv=None) -> int:
                            "workers": _env_int("AB_WORKERS", 3), "customers": _env_int("AB_CUSTOMERS", 5000)},
               "versions": labels, "bursts": []}
     servers = {}
+    stack = contextlib.ExitStack()
     try:
         with pg.scratch_database(print) as (url, _source):
             facts = pg.server_facts(url)
@@ -117,7 +104,7 @@ def main(argv=None) -> int:
             taiqu = list(TransformerArea.objects.values_list("code", flat=True))
             connections.close_all()
             for label, src in trees.items():
-                servers[label] = _serve(src, env, scratch / f"server-{len(servers)}.log")
+                servers[label] = _serve(stack, src, env, scratch / f"server-{len(servers)}.log")
             seed = 0
             for label, (port, _proc) in servers.items():  # every worker imports everything before the clock
                 loadgen.closed_loop("127.0.0.1", port, "/api/workorders/",
@@ -143,12 +130,7 @@ def main(argv=None) -> int:
                     print(f"round {r} {label}: {rate}/s, CPU per order server {burst['server_cpu_ms']} ms + "
                           f"PostgreSQL {burst['postgres_cpu_ms']} ms, p99 {burst['p99_ms']} ms", flush=True)
     finally:
-        for _port, proc in servers.values():
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        stack.close()  # each server: SIGTERM, then its group killed after 30 s
         for path in scratch.glob("tree-*"):
             subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, capture_output=True)
         shutil.rmtree(scratch, ignore_errors=True)
