@@ -119,11 +119,13 @@ def main(argv=None) -> int:
                                         f"ab{int(time.time())}r{seed}")
                     with sysinfo.CpuMeter({"server": {proc.pid}, "postgres": {facts["postmaster_pid"]}}) as meter:
                         out = loadgen.closed_loop("127.0.0.1", port, "/api/workorders/", reqs,
-                                                  concurrency=clients, warmup=1, duration=duration)
+                                                  concurrency=clients, warmup=1, duration=duration,
+                                                  spread_over={proc.pid})
                     cores = meter.report()["cores_used"]
                     rate = out["throughput_per_s"] or 0.0
                     burst = {"round": r, "version": label, "orders_per_s": rate, "statuses": out["statuses"],
                              "p99_ms": out["latency_ms"]["p99"],
+                             "connections_per_worker": (out.get("connections_per_worker") or {}).get("per_worker"),
                              "server_cpu_ms": round(cores["server"] / rate * 1000, 2) if rate else None,
                              "postgres_cpu_ms": round(cores["postgres"] / rate * 1000, 2) if rate else None}
                     result["bursts"].append(burst)

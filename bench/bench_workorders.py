@@ -77,7 +77,7 @@ class Settings:
         # BENCH_WEB_WORKERS + BENCH_WEB_THREADS pin one configuration instead.
         pinned = os.environ.get("BENCH_WEB_WORKERS") and os.environ.get("BENCH_WEB_THREADS")
         configs = (f"{os.environ['BENCH_WEB_WORKERS']}x{os.environ['BENCH_WEB_THREADS']}" if pinned
-                   else os.environ.get("BENCH_SERVER_CONFIGS", "3x1" if quick else "3x1,4x1,5x1,2x4"))
+                   else os.environ.get("BENCH_SERVER_CONFIGS", "3x1" if quick else "2x1,3x1,4x1,5x1,2x4"))
         self.server_configs = [tuple(int(x) for x in c.split("x")) for c in configs.split(",") if c]
         self.web_workers, self.web_threads = self.server_configs[0]
         self.tune_duration = _env_float("BENCH_TUNE_DURATION", 8)
@@ -263,12 +263,14 @@ def intake_phase(ctx, settings, env, url, workdir, facts):
         per = len(pool) // len(settings.server_configs)
         for n, (workers, threads) in enumerate(settings.server_configs):
             conc = int(settings.concurrency_env or workers * threads)
-            with web_server(env, workers, threads, workdir / "server.log") as (port, _server, _cmd):
+            with web_server(env, workers, threads, workdir / "server.log") as (port, server, _cmd):
                 warm(port, 100 + n)
                 r = loadgen.closed_loop("127.0.0.1", port, "/api/workorders/", pool[n * per:(n + 1) * per],
-                                        concurrency=conc, warmup=2, duration=settings.tune_duration)
+                                        concurrency=conc, warmup=2, duration=settings.tune_duration,
+                                        spread_over={server.pid})
             tuning.append({"workers": workers, "threads": threads, "clients": conc,
-                           "throughput_per_s": r["throughput_per_s"], "latency_ms": r["latency_ms"]})
+                           "throughput_per_s": r["throughput_per_s"], "latency_ms": r["latency_ms"],
+                           "connections_per_worker": r.get("connections_per_worker")})
             ctx.log(f"tuning {workers}x{threads}, {conc} clients: {r['throughput_per_s']} orders/s, "
                     f"p99 {r['latency_ms']['p99']} ms")
         best = max(tuning, key=lambda t: t["throughput_per_s"] or 0)
@@ -285,9 +287,10 @@ def intake_phase(ctx, settings, env, url, workdir, facts):
         with sysinfo.CpuMeter(groups) as meter:
             closed = loadgen.closed_loop("127.0.0.1", port, "/api/workorders/", closed_reqs,
                                          concurrency=settings.concurrency, warmup=settings.warmup,
-                                         duration=settings.duration)
+                                         duration=settings.duration, spread_over={server.pid})
         closed["cpu"] = meter.report()
-        ctx.log(f"  {closed['throughput_per_s']} orders/s, latency {closed['latency_ms']}, statuses {closed['statuses']}")
+        ctx.log(f"  {closed['throughput_per_s']} orders/s, latency {closed['latency_ms']}, statuses {closed['statuses']}, "
+                f"connections per worker {closed.get('connections_per_worker')}")
         ctx.log(f"  CPU (cores): {closed['cpu']['cores_used']}")
         ctx.log(f"open loop: {settings.rate:.0f} orders/s offered for {settings.rate_duration:.0f} s")
         with sysinfo.CpuMeter(groups) as meter:
@@ -424,7 +427,8 @@ def floor_phase(ctx, settings, env, url, workdir, facts):
         loadgen.closed_loop("127.0.0.1", port, "/api/workorders/", reqs[:200], concurrency=4, warmup=0, duration=60)
         with sysinfo.CpuMeter(groups) as meter:
             result = loadgen.closed_loop("127.0.0.1", port, "/api/workorders/", reqs[200:],
-                                         concurrency=settings.concurrency, warmup=2, duration=settings.floor_duration)
+                                         concurrency=settings.concurrency, warmup=2, duration=settings.floor_duration,
+                                         spread_over={server.pid})
         result["cpu"] = meter.report()
     with pg.connect(url) as conn:  # the floor's orders leave nothing behind for the later phases
         ids = "SELECT id FROM workorders_workorder WHERE order_no LIKE 'F%'"

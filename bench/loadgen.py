@@ -8,12 +8,19 @@ connections, latencies measured at the client.
   shows it (no "coordinated omission").
 
 Both take a bounded list of prepared requests (body, headers) and stop when it runs out.
+
+`closed_loop(..., spread_over={server_pid})` first places the clients' keep-alive connections evenly over
+the worker processes of that server (Linux: read from /proc). Granian hands each new connection to a
+worker by chance, whatever that worker is doing, and a keep-alive connection stays where it landed: three
+clients on three single-threaded workers sometimes all land on one, and that run then measures one worker,
+at about half the rate, with the machine half idle (the bursts of ≈ 185–200/s in bench/README.md).
 """
 from __future__ import annotations
 
 import http.client
 import itertools
 import math
+import os
 import threading
 import time
 from collections import Counter
@@ -54,10 +61,91 @@ class _Client:
                     raise
         raise AssertionError("unreachable")
 
+    def local_port(self) -> int | None:
+        sock = self.conn.sock if self.conn is not None else None
+        return sock.getsockname()[1] if sock is not None else None
+
     def close(self):
         if self.conn is not None:
             self.conn.close()
             self.conn = None
+
+
+def _server_sockets(server_port: int) -> dict[int, str]:
+    """{client port: socket inode} of the server-side ends of loopback TCP connections to `server_port`."""
+    out = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(table, encoding="ascii").read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, remote, inode = fields[1], fields[2], fields[9]
+            if int(local.rsplit(":", 1)[1], 16) == server_port:
+                out[int(remote.rsplit(":", 1)[1], 16)] = inode
+    return out
+
+
+def _workers(roots: set[int]) -> list[int]:
+    """The leaf processes of the server's process trees (the web server's workers)."""
+    from .sysinfo import _proc_table, descendants
+
+    table = _proc_table()
+    tree = descendants(set(roots), table)
+    parents = {table[pid][0] for pid in tree}
+    return sorted(pid for pid in tree if pid not in parents)
+
+
+def _owners(workers: list[int]) -> dict[str, int]:
+    """{socket inode: worker pid} of the sockets the workers hold open."""
+    out = {}
+    for pid in workers:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                out[target[8:-1]] = pid
+    return out
+
+
+def spread(clients: list[_Client], port: int, roots: set[int], send_one, attempts: int = 40) -> dict:
+    """Place the clients' keep-alive connections one per worker (as evenly as their numbers allow): each
+    client sends one request (`send_one(client)`, so the server has accepted its connection), the worker
+    holding it is read from /proc, and a client on an over-full worker reconnects, up to `attempts`
+    rounds. Returns {"per_worker": [connections on each worker], "rounds": n, "spread": bool}; a placement
+    that cannot be read (not Linux, workers not ours, a server that closes every connection) is reported
+    with "per_worker": None."""
+    workers = _workers(roots)
+    if not workers or not os.path.isdir("/proc/net"):
+        return {"per_worker": None, "rounds": 0, "spread": False}
+    cap = -(-len(clients) // len(workers))  # ceil
+    rounds = 0
+    for client in clients:
+        send_one(client)
+    if any(c.local_port() is None for c in clients):  # the server closes connections (no keep-alive)
+        return {"per_worker": None, "rounds": 0, "spread": False, "keep_alive": False}
+    while True:
+        sockets, owners = _server_sockets(port), _owners(workers)
+        where = [owners.get(sockets.get(c.local_port())) for c in clients]
+        load = {w: where.count(w) for w in workers}
+        over = [c for c, w in zip(clients, where) if w is None or load[w] > cap]
+        if not over or rounds >= attempts:
+            return {"per_worker": sorted(load.values(), reverse=True), "rounds": rounds, "spread": not over}
+        rounds += 1
+        # move one client off each over-full worker (the first found), then look again
+        moved = set()
+        for c, w in zip(clients, where):
+            if (w is None or load[w] > cap) and w not in moved:
+                moved.add(w)
+                c.close()
+                send_one(c)
 
 
 def _summary(samples, window, started_sent, expect) -> dict:
@@ -78,15 +166,26 @@ def _summary(samples, window, started_sent, expect) -> dict:
 
 def closed_loop(host: str, port: int, path: str, requests: list[tuple[bytes, dict]], *, concurrency: int,
                 warmup: float, duration: float, method: str = "POST", timeout: float = 30,
-                expect=(200, 201)) -> dict:
-    """`concurrency` clients in a loop for warmup + duration seconds; figures over the last `duration`."""
+                expect=(200, 201), spread_over: set[int] | None = None) -> dict:
+    """`concurrency` clients in a loop for warmup + duration seconds; figures over the last `duration`.
+    `spread_over`: the server's root pids; its workers get the clients' connections evenly (`spread`),
+    with the requests that takes coming first from `requests` (before the warm-up)."""
     counter = itertools.count()
+    clients = [_Client(host, port, timeout) for _ in range(concurrency)]
+    placement = None
+    if spread_over:
+        def send_one(client):
+            i = next(counter)
+            if i < len(requests):
+                client.send(method, path, *requests[i])
+
+        placement = spread(clients, port, spread_over, send_one)
     start = time.perf_counter() + 0.2
     window = (start + warmup, start + warmup + duration)
     lock, samples = threading.Lock(), []
 
-    def worker():
-        client, mine = _Client(host, port, timeout), []
+    def worker(client):
+        mine = []
         while time.perf_counter() < start:
             time.sleep(0.001)
         while True:
@@ -107,7 +206,7 @@ def closed_loop(host: str, port: int, path: str, requests: list[tuple[bytes, dic
         with lock:
             samples.extend(mine)
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    threads = [threading.Thread(target=worker, args=(c,), daemon=True) for c in clients]
     for t in threads:
         t.start()
     for t in threads:
@@ -119,6 +218,8 @@ def closed_loop(host: str, port: int, path: str, requests: list[tuple[bytes, dic
     result = _summary(samples, (window[0], max(end, window[0] + 1e-3)), sent, expect)
     result.update({"mode": "closed loop", "concurrency": concurrency, "warmup_s": warmup,
                    "ran_out_of_requests": ran_out})
+    if placement is not None:
+        result["connections_per_worker"] = placement
     return result
 
 
