@@ -110,7 +110,9 @@ class StageEvent(models.Model):
     """The order's history: every stage change and action, who and when. Stage durations, pauses
     (suspend/resume) and the timeline are all derived from it."""
 
-    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="events", verbose_name="工单")
+    # no index of its own: the (order, at) index below leads with it
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="events", verbose_name="工单",
+                              db_index=False)
     kind = models.CharField("动作", max_length=12, choices=EventKind.choices)
     from_stage = models.CharField("原环节", max_length=20, blank=True)
     to_stage = models.CharField("新环节", max_length=20, blank=True)
