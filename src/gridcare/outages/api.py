@@ -10,7 +10,7 @@ from gridcare.core.api_support import DomainError
 from gridcare.grid.models import Feeder
 
 from . import services
-from .models import FeederFaultAlert, Outage, WatchEntry
+from .models import FeederFaultAlert, FeederFaultCall, Outage, WatchEntry
 
 router = Router(tags=["停电管理"])
 
@@ -127,13 +127,25 @@ def board(request):
     b = services.board(request.user)
     return {"active": [outage_out(o, b["now"]) for o in b["active"]],
             "upcoming": [outage_out(o, b["now"]) for o in b["upcoming"]], "tree": b["tree"],
-            "feeder_alerts": [alert_out(a) for a in b["alerts"]]}
+            "feeder_alerts": alerts_out(b["alerts"])}
 
 
-def alert_out(a: FeederFaultAlert) -> dict:
+def alert_out(a: FeederFaultAlert, order_nos: list[str] | None = None) -> dict:
     return {"id": a.pk, "feeder_code": a.feeder.code, "feeder_name": a.feeder.name, "first_call_at": a.first_call_at,
-            "last_call_at": a.last_call_at, "calls": a.calls, "taiqu_count": a.taiqu_count, "order_nos": a.order_nos,
+            "last_call_at": a.last_call_at, "calls": a.calls, "taiqu_count": a.taiqu_count,
+            "order_nos": a.order_nos if order_nos is None else order_nos,
             "open": a.open, "outage_no": a.outage.outage_no if a.outage_id else None}
+
+
+def alerts_out(alerts) -> list[dict]:
+    """A list of alerts with the order numbers of all of them read in one query, not one per alert."""
+    alerts = list(alerts)
+    nos = {a.pk: [] for a in alerts}
+    members = (FeederFaultCall.objects.filter(alert__in=list(nos)).order_by("alert_id", "at", "id")
+               .values_list("alert_id", "work_order__order_no"))
+    for alert_id, order_no in members:
+        nos[alert_id].append(order_no)
+    return [alert_out(a, nos[a.pk]) for a in alerts]
 
 
 @router.get("/feeder-alerts", summary="疑似线路故障")
@@ -142,7 +154,7 @@ def feeder_alerts(request, open: bool = True):
     qs = scoped(FeederFaultAlert.objects.select_related("feeder", "outage"), request.user, "feeder__unit")
     if open:
         qs = qs.filter(open=True)
-    return [alert_out(a) for a in qs[:200]]
+    return alerts_out(qs[:200])
 
 
 @router.post("/feeder-alerts/{alert_id}/confirm", response={201: dict}, summary="确认线路故障并发布故障停电")

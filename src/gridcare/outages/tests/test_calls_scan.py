@@ -6,12 +6,14 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from gridcare.notifications.models import Notification
-from gridcare.outages.models import FeederFaultAlert, Outage, OutageCall, WatchEntry
+from gridcare.outages.models import FeederFaultAlert, FeederFaultCall, Outage, OutageCall, WatchEntry
 from gridcare.testing import ApiClient
-from gridcare.workorders.models import StageEvent
+from gridcare.workorders.models import StageEvent, WorkOrder
 
 FAULT = {"order_type": "fault_repair", "fault_kind": "area_no_power", "text": "家里和邻居都停电了"}
 
@@ -70,6 +72,20 @@ def test_calls_from_several_taiqu_of_one_feeder_suggest_a_feeder_fault(grid):
     assert Notification.objects.filter(kind="feeder_fault").count() == 1
     alerts = dispatcher.get("/api/outages/feeder-alerts").json()
     assert alerts[0]["feeder_code"] == "F001"
+    calls = list(WorkOrder.objects.filter(order_type="fault_repair").order_by("accepted_at", "id")
+                 .values_list("order_no", flat=True))
+    assert alerts[0]["order_nos"] == calls
+    # a list of alerts reads their calls in one query, however many alerts it shows
+    alert = FeederFaultAlert.objects.get()
+    earlier = FeederFaultAlert.objects.create(feeder=alert.feeder, first_call_at=alert.first_call_at - timedelta(days=1),
+                                              last_call_at=alert.first_call_at - timedelta(days=1), calls=1,
+                                              taiqu_count=1, open=False)
+    FeederFaultCall.objects.create(alert=earlier, work_order=WorkOrder.objects.get(order_no=calls[0]),
+                                   at=earlier.first_call_at)
+    with CaptureQueriesContext(connection) as queries:
+        both = dispatcher.get("/api/outages/feeder-alerts?open=false").json()
+    assert {a["id"]: a["order_nos"] for a in both} == {alert.pk: calls, earlier.pk: calls[:1]}
+    assert len([q for q in queries.captured_queries if "feederfaultcall" in q["sql"]]) == 1
     confirmed = dispatcher.post(f"/api/outages/feeder-alerts/{alerts[0]['id']}/confirm", {"reason": "10kV线路接地"})
     assert confirmed.status_code == 201 and confirmed.json()["scope_kind"] == "feeder"
     assert Outage.objects.get().call_count == 4 and OutageCall.objects.count() == 4
