@@ -130,10 +130,10 @@ def board(request):
             "feeder_alerts": alerts_out(b["alerts"])}
 
 
-def alert_out(a: FeederFaultAlert, order_nos: list[str] | None = None) -> dict:
+def alert_out(a: FeederFaultAlert, order_nos: list[str]) -> dict:
     return {"id": a.pk, "feeder_code": a.feeder.code, "feeder_name": a.feeder.name, "first_call_at": a.first_call_at,
             "last_call_at": a.last_call_at, "calls": a.calls, "taiqu_count": a.taiqu_count,
-            "order_nos": a.order_nos if order_nos is None else order_nos,
+            "order_nos": order_nos,
             "open": a.open, "outage_no": a.outage.outage_no if a.outage_id else None}
 
 

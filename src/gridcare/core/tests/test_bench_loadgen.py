@@ -3,15 +3,12 @@
 all of a run's clients on one worker, or left one unanswered (bench/README.md, "Clients and workers")."""
 import os
 import signal
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from .test_serve import _free_port
+from .test_serve import _free_port, start_serving
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -34,19 +31,8 @@ def test_closed_loop_places_one_connection_per_worker(loadgen, tmp_path):
     env["GRIDCARE_VAR_DIR"] = str(tmp_path)
     cmd = [str(Path(sys.executable).parent / "gridcare"), "serve", "--no-worker", "--port", str(port),
            "--workers", "3", "--threads", "1", "--no-access-log"]
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = start_serving(cmd, env, port, tmp_path / "serve.log")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log.read_text("utf-8", "replace")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text("utf-8", "replace")
-                time.sleep(0.3)
         result = loadgen.closed_loop("127.0.0.1", port, "/healthz", [(None, {})] * 400, method="GET",
                                      concurrency=3, warmup=0, duration=1, expect=(200,), spread_over={proc.pid})
         placement = result["connections_per_worker"]

@@ -19,6 +19,29 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def healthz(port) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+def start_serving(cmd, env, port, log) -> subprocess.Popen:
+    """Start `cmd` (a `gridcare serve`) in a session of its own, output to `log`, and wait up to 60 s until
+    it answers /healthz."""
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while True:
+        assert proc.poll() is None, log.read_text("utf-8", "replace")
+        try:
+            healthz(port)
+            return proc
+        except OSError:
+            if time.monotonic() > deadline:
+                os.killpg(proc.pid, signal.SIGKILL)
+                raise AssertionError(log.read_text("utf-8", "replace")) from None
+            time.sleep(0.3)
+
+
 def _serving(port):
     """Processes whose command line names this port (the web server and its workers)."""
     found = []
@@ -40,19 +63,9 @@ def test_serve_answers_http(tmp_path, server, access_log):
     cmd = [str(Path(sys.executable).parent / "gridcare"), "serve", "--no-worker", "--port", str(port), "--workers", "1",
            "--server", server] + ([] if access_log else ["--no-access-log"])
     log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = start_serving(cmd, env, port, log)
     try:
-        deadline, body = time.monotonic() + 60, None
-        while body is None:
-            assert proc.poll() is None, log.read_text("utf-8", "replace")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
-                    body = json.loads(resp.read())
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text("utf-8", "replace")
-                time.sleep(0.3)
-        assert body == {"status": "ok", "database": "sqlite"}
+        assert healthz(port) == {"status": "ok", "database": "sqlite"}
         # a client's idle keep-alive connection (a browser's, a reverse proxy's pool) must not hold the
         # worker's only thread away from another client: with Granian's backpressure = threads the second
         # request waited until the first connection was closed (30 s, Granian's keep-alive timeout)
