@@ -77,6 +77,7 @@ def _server(env, log):
 
 def _paced(port, n, rate, make_request):
     """Open loop: request i is sent at i/rate s (threads so that a slow answer does not delay the next)."""
+    loadgen.freeze_heap()
     lat, errors, lock = [], [], threading.Lock()
     start = time.monotonic() + 0.2
 
@@ -154,6 +155,7 @@ def run(ctx):
 
             # call-next: each window calls, then (off the clock) finishes, so that it can call again
             ctx.log(f"calling {n} numbers at {RATE}/s over 12 windows")
+            loadgen.freeze_heap()
             free = {w: threading.Lock() for w in range(1, 13)}
             call_lat, call_err, lock = [], [], threading.Lock()
             start = time.monotonic() + 0.2

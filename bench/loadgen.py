@@ -9,6 +9,10 @@ connections, latencies measured at the client.
 
 Both take a bounded list of prepared requests (body, headers) and stop when it runs out.
 
+Both first call `freeze_heap()`: the benchmark process has Django set up and its data prepared (a few hundred
+thousand objects), and a full collection of Python's cyclic garbage collector over them stops every client
+thread for tens of milliseconds, which the clients would count as server latency.
+
 `closed_loop(..., spread_over={server_pid})` first places the clients' keep-alive connections evenly over
 the worker processes of that server (Linux: read from /proc). Granian hands each new connection to a
 worker by chance, whatever that worker is doing, and a keep-alive connection stays where it landed: three
@@ -17,6 +21,7 @@ at about half the rate, with the machine half idle (the bursts of ≈ 185–200/
 """
 from __future__ import annotations
 
+import gc
 import http.client
 import itertools
 import math
@@ -24,6 +29,14 @@ import os
 import threading
 import time
 from collections import Counter
+
+
+def freeze_heap() -> None:
+    """Move every object this process holds now out of the cyclic collector's reach (`gc.freeze()`), so
+    that no full collection over the benchmark's own set-up pauses the clients while they measure. Objects
+    made later are collected as usual."""
+    gc.collect()
+    gc.freeze()
 
 
 def percentiles(values: list[float], points=(50, 90, 95, 99)) -> dict:
@@ -170,6 +183,7 @@ def closed_loop(host: str, port: int, path: str, requests: list[tuple[bytes, dic
     """`concurrency` clients in a loop for warmup + duration seconds; figures over the last `duration`.
     `spread_over`: the server's root pids; its workers get the clients' connections evenly (`spread`),
     with the requests that takes coming first from `requests` (before the warm-up)."""
+    freeze_heap()
     counter = itertools.count()
     clients = [_Client(host, port, timeout) for _ in range(concurrency)]
     placement = None
@@ -228,6 +242,7 @@ def open_loop(host: str, port: int, path: str, requests: list[tuple[bytes, dict]
               expect=(200, 201), give_up_lag: float = 5.0) -> dict:
     """Requests due every 1/rate seconds for warmup + duration; latency from the due time. Stops early
     when the requests being sent are more than `give_up_lag` seconds late (the server cannot keep up)."""
+    freeze_heap()
     counter = itertools.count()
     start = time.perf_counter() + 0.3
     window = (start + warmup, start + warmup + duration)
