@@ -104,6 +104,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # The fixed statements of the intake path (core.fixed_sql.cursor) are prepared on PostgreSQL; 0 turns that
 # off for a connection pooler in transaction mode that cannot keep prepared statements (PgBouncer < 1.21).
 GRIDCARE_PG_PREPARE = os.environ.get("GRIDCARE_PG_PREPARE", "1") == "1"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and GRIDCARE_PG_PREPARE:
+    # psycopg prepares nothing, not even a statement executed with prepare=True, on a connection without a
+    # prepare threshold, and Django opens its connections without one. A threshold no statement reaches
+    # prepares exactly the statements asked for (core.fixed_sql) and leaves every ORM query unprepared, as
+    # before: a generic plan could be much slower for a time range (bench/README.md, "Tried and not adopted").
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31 - 1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"

@@ -41,6 +41,13 @@ def _prepared_cursor(connection):
             def execute(self, query, params=None, *, prepare=None, binary=None):
                 return super().execute(query, params, prepare=True, binary=binary)
 
+            def _convert_query(self, query, params=None):
+                # psycopg keeps the query it sent on the cursor only when it was not run as a prepared
+                # statement; Django's query log (connection.queries, CaptureQueriesContext) reads it there
+                pgq = super()._convert_query(query, params)
+                self._query = pgq
+                return pgq
+
         _prepared_cursor_class = PreparedCursor
     connection.close_if_health_check_failed()
     connection.ensure_connection()

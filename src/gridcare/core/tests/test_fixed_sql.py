@@ -97,3 +97,32 @@ def test_only_plain_models():
 
     with pytest.raises(TypeError, match="plain models"):
         fixed_sql._Insert(Child, connection)
+
+
+def test_fixed_statements_are_prepared_on_postgresql_and_orm_queries_are_not(world):
+    """On PostgreSQL the fixed statements run as prepared statements of the session (parsed and planned once
+    per connection), and stay in Django's query log; ordinary ORM queries are not prepared."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from gridcare.customers.models import Customer
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+
+    def prepared():
+        with connection.cursor() as cur:
+            cur.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cur.fetchall()]
+
+    with CaptureQueriesContext(connection) as captured:
+        for _ in range(3):
+            assert fixed_sql.get_one(Customer, "account_no", world.cust_a.account_no, ("unit",)).pk == world.cust_a.pk
+    # Django's query log still shows what ran
+    assert [q["sql"] for q in captured.captured_queries] == [fixed_sql._lookups[
+        (Customer, "account_no", ("unit",), "default")].sql.replace("%s", "$1")] * 3
+    lookups = [s for s in prepared() if s.startswith('SELECT r0."id"') and "customers_customer" in s]
+    assert len(lookups) == 1
+    for _ in range(6):
+        list(Customer.objects.filter(account_no=world.cust_a.account_no))
+    assert not [s for s in prepared() if s.startswith('SELECT "customers_customer"')]
