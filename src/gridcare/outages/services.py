@@ -568,10 +568,10 @@ def outages_for(customer=None, taiqu_id=None, at=None, include_upcoming_days=0):
 
 
 # Every fault call runs the two look-ups below, so they are fixed statements rather than querysets: the
-# ORM would spend more time composing these subqueries than the database spends answering them. They are
-# not prepared (core.fixed_sql.cursor): both filter on time ranges, and a prepared statement may switch to
-# a generic plan that does not know the range's bounds (the feeder-window query ran much slower under one,
-# bench/README.md "Tried and not adopted"). The prepared ones look rows up by key.
+# ORM would spend more time composing these subqueries than the database spends answering them. Only
+# statements that find rows by key are prepared (core.fixed_sql.cursor): a prepared statement may switch to
+# a generic plan that does not know a time range's bounds (the feeder-window query ran much slower under
+# one, bench/README.md "Tried and not adopted").
 def _db_time(value):
     return connection.ops.adapt_datetimefield_value(value)
 
@@ -586,17 +586,28 @@ def _from_db_time(value):
 
 def covering_outage_id(customer_id, taiqu_id, at) -> int | None:
     """The outage a call at `at` from this customer or 台区 falls in: under way, or restored within the
-    grace time (the rule of `outages_for(...)` for calls, newest first)."""
+    grace time (the rule of `outages_for(...)` for calls, newest first).
+
+    Two steps, so that the common case costs one prepared statement: first the outages that reach this
+    台区 or customer, found by key (indexes outage_area_tq and outage_customer_c, whatever plan PostgreSQL
+    keeps for the prepared statement); most calls come from where nothing is out and stop there. Only when
+    there are some is the time rule checked on those outages, found by primary key."""
     grace = timedelta(minutes=config.rules()["call_link"]["after_restoration_minutes"])
     o, a, c = Outage._meta.db_table, OutageArea._meta.db_table, OutageCustomer._meta.db_table
-    sql = (f"SELECT o.id FROM {o} o WHERE o.start_at <= %s AND (o.state = %s OR (o.state = %s AND o.restored_at >= %s)) "
-           f"AND (o.id IN (SELECT a.outage_id FROM {a} a WHERE a.transformer_area_id = %s "
-           f"AND (a.restored_at IS NULL OR a.restored_at >= %s)) "
-           f"OR o.id IN (SELECT c.outage_id FROM {c} c WHERE c.customer_id = %s "
-           f"AND (c.restored_at IS NULL OR c.restored_at >= %s))) ORDER BY o.start_at DESC LIMIT 1")
     since = _db_time(at - grace)
-    with connection.cursor() as cur:  # not prepared: see the note above
-        cur.execute(sql, [_db_time(at), State.OPEN, State.RESTORED, since, taiqu_id, since, customer_id, since])
+    reach = (f"SELECT a.outage_id FROM {a} a WHERE a.transformer_area_id = %s "
+             f"AND (a.restored_at IS NULL OR a.restored_at >= %s) "
+             f"UNION SELECT c.outage_id FROM {c} c WHERE c.customer_id = %s "
+             f"AND (c.restored_at IS NULL OR c.restored_at >= %s)")
+    with fixed_sql.cursor() as cur:
+        cur.execute(reach, [taiqu_id, since, customer_id, since])
+        ids = [row[0] for row in cur.fetchall()]
+    if not ids:
+        return None
+    sql = (f"SELECT o.id FROM {o} o WHERE o.id IN ({', '.join(['%s'] * len(ids))}) AND o.start_at <= %s "
+           f"AND (o.state = %s OR (o.state = %s AND o.restored_at >= %s)) ORDER BY o.start_at DESC LIMIT 1")
+    with connection.cursor() as cur:  # not prepared: its text changes with the number of outages
+        cur.execute(sql, [*ids, _db_time(at), State.OPEN, State.RESTORED, since])
         row = cur.fetchone()
     return row[0] if row else None
 

@@ -321,12 +321,23 @@ def _apply_intake_escalation(order, user, at):
     rr = rule("repeat_complaint")
     if rr and (order.customer_id or order.caller_phone):
         since = at - timedelta(days=rr.get("window_days", 60))
-        # the same customer, or — for a caller not identified by 户号 — the same calling number (wo_caller_phone)
-        who = Q(customer_id=order.customer_id) if order.customer_id else Q(caller_phone=order.caller_phone)
-        earlier = WorkOrder.objects.filter(who, order_type="complaint",
-                                           accepted_at__gte=since, accepted_at__lt=at).exclude(pk=order.pk)
-        if earlier.exists():
+        if _earlier_complaint(order, since, at):
             _escalate(order, rr["level"], "95598重复投诉，由单位负责人亲自处理", user, at)
+
+
+def _earlier_complaint(order, since, at) -> bool:
+    """Whether the same customer — or, for a caller not identified by 户号, the same calling number — made
+    another complaint in [since, at). Every complaint's intake asks, so it is a fixed statement, prepared on
+    PostgreSQL: it finds rows by key (wo_customer_time, wo_caller_phone) whatever the time bounds are."""
+    from django.db import connection
+
+    column, value = ("customer_id", order.customer_id) if order.customer_id else ("caller_phone", order.caller_phone)
+    sql = (f"SELECT 1 FROM {WorkOrder._meta.db_table} WHERE {column} = %s AND order_type = %s "
+           f"AND accepted_at >= %s AND accepted_at < %s AND id <> %s LIMIT 1")
+    db_time = connection.ops.adapt_datetimefield_value
+    with fixed_sql.cursor() as cur:
+        cur.execute(sql, [value, "complaint", db_time(since), db_time(at), order.pk])
+        return cur.fetchone() is not None
 
 
 # ---------------------------------------------------------------- lifecycle

@@ -176,6 +176,24 @@ def test_repeat_complaint_by_a_caller_known_only_by_phone_goes_to_the_unit_head(
     assert other["escalation"] == 0
 
 
+def test_repeat_complaint_counts_only_earlier_complaints_within_the_window(world, agent):
+    """The rule's window (60 days in the seed): a complaint 61 days earlier, an earlier order of another
+    type or a later complaint does not make a complaint a repeat one; a complaint 2 days earlier does."""
+    now = timezone.now()
+    old = agent.post("/api/workorders/", {**COMPLAINT, "accepted_at": (now - timedelta(days=61)).isoformat()})
+    assert old.status_code == 201, old.content
+    assert old.json()["escalation"] == 0
+    inquiry = agent.post("/api/workorders/", {"order_type": "inquiry", "account_no": COMPLAINT["account_no"],
+                                             "text": "咨询电价"})
+    assert inquiry.status_code == 201, inquiry.content
+    today = agent.post("/api/workorders/", {**COMPLAINT, "text": "电压低", "category_l2": "voltage"}).json()
+    assert today["escalation"] == 0
+    # taken after the fact (补录) at 59 days ago: the 61-day-old complaint is 2 days before it
+    back = agent.post("/api/workorders/", {**COMPLAINT, "text": "补录的投诉",
+                                          "accepted_at": (now - timedelta(days=59)).isoformat()}).json()
+    assert back["escalation"] == 2 and "重复投诉" in back["escalation_reason"]
+
+
 def test_second_call_on_a_complaint_raises_it_to_leadership(world, agent):
     first = take(agent)
     resp = agent.post("/api/workorders/", {"order_type": "inquiry", "account_no": "3100000001",
