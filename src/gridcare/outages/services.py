@@ -593,7 +593,7 @@ def covering_outage_id(customer_id, taiqu_id, at) -> int | None:
     keeps for the prepared statement); most calls come from where nothing is out and stop there. Only when
     there are some is the time rule checked on those outages, found by primary key."""
     grace = timedelta(minutes=config.rules()["call_link"]["after_restoration_minutes"])
-    o, a, c = Outage._meta.db_table, OutageArea._meta.db_table, OutageCustomer._meta.db_table
+    a, c = OutageArea._meta.db_table, OutageCustomer._meta.db_table
     since = _db_time(at - grace)
     reach = (f"SELECT a.outage_id FROM {a} a WHERE a.transformer_area_id = %s "
              f"AND (a.restored_at IS NULL OR a.restored_at >= %s) "
@@ -604,12 +604,9 @@ def covering_outage_id(customer_id, taiqu_id, at) -> int | None:
         ids = [row[0] for row in cur.fetchall()]
     if not ids:
         return None
-    sql = (f"SELECT o.id FROM {o} o WHERE o.id IN ({', '.join(['%s'] * len(ids))}) AND o.start_at <= %s "
-           f"AND (o.state = %s OR (o.state = %s AND o.restored_at >= %s)) ORDER BY o.start_at DESC LIMIT 1")
-    with connection.cursor() as cur:  # not prepared: its text changes with the number of outages
-        cur.execute(sql, [*ids, _db_time(at), State.OPEN, State.RESTORED, since])
-        row = cur.fetchone()
-    return row[0] if row else None
+    return (Outage.objects.filter(Q(state=State.OPEN) | Q(state=State.RESTORED, restored_at__gte=at - grace),
+                                  pk__in=ids, start_at__lte=at)
+            .order_by("-start_at").values_list("pk", flat=True).first())
 
 
 def _feeder_window_calls(taiqu_id, fault_kinds, since, until) -> list[tuple]:

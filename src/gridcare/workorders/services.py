@@ -6,7 +6,7 @@ import time  # noqa: F401 - the clock of the per-process copies (tests move it)
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -165,8 +165,6 @@ def viewable(user, order) -> WorkOrder:
 
 
 def _supports_of():
-    from django.db import connection
-
     return connection.features.has_select_for_update_of
 
 
@@ -329,8 +327,6 @@ def _earlier_complaint(order, since, at) -> bool:
     """Whether the same customer — or, for a caller not identified by 户号, the same calling number — made
     another complaint in [since, at). Every complaint's intake asks, so it is a fixed statement, prepared on
     PostgreSQL: it finds rows by key (wo_customer_time, wo_caller_phone) whatever the time bounds are."""
-    from django.db import connection
-
     column, value = ("customer_id", order.customer_id) if order.customer_id else ("caller_phone", order.caller_phone)
     sql = (f"SELECT 1 FROM {WorkOrder._meta.db_table} WHERE {column} = %s AND order_type = %s "
            f"AND accepted_at >= %s AND accepted_at < %s AND id <> %s LIMIT 1")
