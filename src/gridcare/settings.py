@@ -1,6 +1,6 @@
 """GridCare settings. Everything that differs between a demo and production comes from the
 environment: DATABASE_URL, GRIDCARE_SECRET_KEY, GRIDCARE_DEBUG, GRIDCARE_ALLOWED_HOSTS, GRIDCARE_VAR_DIR,
-GRIDCARE_TASK_BACKEND, GRIDCARE_HTTPS (and GRIDCARE_HSTS_SECONDS), GRIDCARE_PG_PREPARE. `gridcare check --deploy`
+GRIDCARE_TASK_BACKEND, GRIDCARE_HTTPS (and GRIDCARE_HSTS_SECONDS), GRIDCARE_PG_PREPARE, GRIDCARE_PG_PIPELINE. `gridcare check --deploy`
 reviews them."""
 import os
 from pathlib import Path
@@ -110,6 +110,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and GRIDCAR
     # prepares exactly the statements asked for (core.fixed_sql) and leaves every ORM query unprepared, as
     # before: a generic plan could be much slower for a time range (bench/README.md, "Tried and not adopted").
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31 - 1)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend plus deferred writes: rows nobody reads back in the transaction (audit rows, an
+    # order's events, the after-intake queue) travel with the next statement or the COMMIT, in one pipeline
+    # (core/pgbackend/base.py). GRIDCARE_PG_PIPELINE=0 writes each at once.
+    DATABASES["default"]["ENGINE"] = "gridcare.core.pgbackend"
+GRIDCARE_PG_PIPELINE = os.environ.get("GRIDCARE_PG_PIPELINE", "1") == "1"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"

@@ -23,6 +23,8 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
+from gridcare.core import fixed_sql
+
 from . import catalog
 from .models import AccountStatus, Bill, BillingAccount, BillRun, BillStatus, RunStatus
 from .pricing import REGISTERS, price_frame, yuan_text
@@ -42,6 +44,7 @@ def query_frame(sql: str, schema: dict):
     parameters (only integers and ISO dates produced here are interpolated)."""
     import polars as pl
 
+    fixed_sql.flush()  # COPY and the raw cursor below go past Django's cursor
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             buf = io.BytesIO()
@@ -151,6 +154,7 @@ def write_bills(df, chunk: int = 250_000, progress=None):
     if df.height == 0:
         return
     table = Bill._meta.db_table
+    fixed_sql.flush()  # COPY goes past Django's cursor
     with connection.cursor() as cur:
         for start in range(0, df.height, chunk):
             part = df.slice(start, chunk)

@@ -78,7 +78,7 @@ def write_log(obj, action, changes, actor=None, source=None):
         actor_username=getattr(user, "username", "") or "",
         source=source or ctx_source,
         changes=changes,
-    ))
+    ), defer=True)
 
 
 def record_bulk(objs, action="create", source=None, note=""):

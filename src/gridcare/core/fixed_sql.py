@@ -16,6 +16,12 @@ On PostgreSQL these statements (and the other fixed statements of the hot path, 
 prepared on the server: parsed and planned once per connection, then only executed. Django leaves
 psycopg's prepared statements off for every query, for connection poolers in transaction mode
 (PgBouncer before 1.21); `GRIDCARE_PG_PREPARE=0` turns them off here too.
+
+Rows nobody reads back in the same transaction (an audit row, an order's create event, the after-intake
+queue entry) can be written with `insert(obj, defer=True)`: on GridCare's PostgreSQL backend
+(core.pgbackend) they go to the server with the next statement of the transaction, or with its COMMIT, in
+one pipeline, instead of one round trip each. Elsewhere (SQLite, outside a transaction, a model with
+`post_save` receivers, `GRIDCARE_PG_PIPELINE=0`) they are written at once.
 """
 from __future__ import annotations
 
@@ -75,6 +81,57 @@ def cursor(using: str = DEFAULT_DB_ALIAS):
         yield cur
 
 
+def defers(connection) -> bool:
+    """Whether writes can be deferred on `connection` now: GridCare's PostgreSQL backend, inside a transaction."""
+    return (getattr(connection, "defers_writes", False) and connection.in_atomic_block
+            and getattr(settings, "GRIDCARE_PG_PIPELINE", True))
+
+
+def execute_deferred(sql: str, params, using: str = DEFAULT_DB_ALIAS):
+    """Run a fixed statement whose result nobody reads (an UPDATE whose row count does not matter): deferred
+    like `insert(..., defer=True)` where that is possible, at once elsewhere."""
+    connection = connections[using]
+    if defers(connection):
+        connection.deferred_writes.append((sql, params))
+        return
+    with cursor(using) as cur:
+        cur.execute(sql, params)
+
+
+def send_deferred(connection):
+    """Send the deferred writes of `connection` (the caller has opened the pipeline they travel in)."""
+    pending = list(connection.deferred_writes)
+    connection.deferred_writes.clear()
+    cur = _prepared_cursor(connection) if prepares(connection) else connection.cursor()
+    with cur:
+        for sql, params in pending:
+            cur.execute(sql, params)
+
+
+def flush(using: str = DEFAULT_DB_ALIAS):
+    """Send the deferred writes of `using` now: before anything that talks to the driver past Django's
+    cursor (COPY, a raw psycopg cursor), which would not send them first."""
+    connection = connections[using]
+    if getattr(connection, "deferred_writes", None):
+        with connection.connection.pipeline():
+            send_deferred(connection)
+
+
+def send_deferred_first(execute, sql, params, many, context):
+    """Execute wrapper of core.pgbackend: a statement with deferred writes before it is sent after them, in
+    one pipeline, and its result read before it returns (as if nothing had been deferred)."""
+    connection = context["connection"]
+    if not connection.deferred_writes:
+        return execute(sql, params, many, context)
+    if getattr(context["cursor"].cursor, "name", None):  # a named (server-side) cursor has no pipeline mode
+        with connection.connection.pipeline():
+            send_deferred(connection)
+        return execute(sql, params, many, context)
+    with connection.connection.pipeline():
+        send_deferred(connection)
+        return execute(sql, params, many, context)
+
+
 class _Insert:
     def __init__(self, model, connection):
         meta = model._meta
@@ -88,16 +145,20 @@ class _Insert:
         self.pk = pk
         self.returning = self.auto_pk and connection.features.can_return_columns_from_insert
         self.table = meta.db_table
-        self.sql = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in self.fields)}) "
-                    f"VALUES ({', '.join(['%s'] * len(self.fields))})"
-                    + (f" RETURNING {qn(pk.column)}" if self.returning else ""))
+        self.plain_sql = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in self.fields)}) "
+                          f"VALUES ({', '.join(['%s'] * len(self.fields))})")
+        self.sql = self.plain_sql + (f" RETURNING {qn(pk.column)}" if self.returning else "")
 
 
-def insert(obj, using: str = DEFAULT_DB_ALIAS, before_post_save=None):
+def insert(obj, using: str = DEFAULT_DB_ALIAS, before_post_save=None, defer: bool = False):
     """INSERT the new, unsaved `obj` as `obj.save()` would (its auto primary key set on it afterwards).
     `before_post_save(obj)`, when given, runs once the row is written and before `post_save` is sent: for
     rows that belong before anything a `post_save` receiver writes (an order's audit row and first event
-    before the outage link's note)."""
+    before the outage link's note).
+
+    `defer=True` is for a row whose id nobody reads in the transaction: where `defers()` and the model has
+    no `post_save` receiver, the INSERT waits for the next statement or the COMMIT (module docstring) and
+    the object's auto primary key stays unset."""
     model = type(obj)
     connection = connections[using]
     key = (model, using)
@@ -106,6 +167,11 @@ def insert(obj, using: str = DEFAULT_DB_ALIAS, before_post_save=None):
         stmt = _inserts[key] = _Insert(model, connection)
     pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in stmt.fields]
+    if defer and before_post_save is None and defers(connection) and not post_save.has_listeners(model):
+        connection.deferred_writes.append((stmt.plain_sql, params))
+        obj._state.adding = False
+        obj._state.db = using
+        return obj
     with cursor(using) as cur:
         cur.execute(stmt.sql, params)
         if stmt.auto_pk:

@@ -20,7 +20,7 @@ def on_order_created(order, user=None):
 
     from .models import PendingIntake
 
-    insert(PendingIntake(order=order, user=user if getattr(user, "pk", None) else None))
+    insert(PendingIntake(order=order, user=user if getattr(user, "pk", None) else None), defer=True)
 
 
 def on_order_audited(order, user=None):

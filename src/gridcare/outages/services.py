@@ -728,11 +728,11 @@ def _join_alert(alert, order, taiqu_id, at):
             cur.execute(f"SELECT 1 FROM {qn(m)} WHERE alert_id = %s AND transformer_area_id = %s LIMIT 1",
                         [alert_id, taiqu_id])
             new_taiqu = cur.fetchone() is None
-    fixed_sql.insert(FeederFaultCall(alert_id=alert_id, work_order_id=order.pk, transformer_area_id=taiqu_id, at=at))
+    fixed_sql.insert(FeederFaultCall(alert_id=alert_id, work_order_id=order.pk, transformer_area_id=taiqu_id, at=at),
+                     defer=True)
     after = (calls + 1, taiqu_count + new_taiqu, max(last_call_at, at))
-    with fixed_sql.cursor() as cur:
-        cur.execute(f"UPDATE {qn(t)} SET calls = %s, taiqu_count = %s, last_call_at = %s WHERE id = %s",
-                    [after[0], after[1], _db_time(after[2]), alert_id])
+    fixed_sql.execute_deferred(f"UPDATE {qn(t)} SET calls = %s, taiqu_count = %s, last_call_at = %s WHERE id = %s",
+                               [after[0], after[1], _db_time(after[2]), alert_id])
     names = ("calls", "taiqu_count", "last_call_at")
     write_log(FeederFaultAlert(pk=alert_id), "update",
               diff(dict(zip(names, (calls, taiqu_count, last_call_at.isoformat()))),

@@ -120,7 +120,8 @@ def recompute_deadline(order, now=None):
 def _event(order, kind, actor, at, note="", from_stage="", to_stage="", **data):
     return fixed_sql.insert(StageEvent(order=order, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
                                        actor_name=(getattr(actor, "name", "") or getattr(actor, "username", ""))[:50],
-                                       at=at, note=note, from_stage=from_stage, to_stage=to_stage, data=data))
+                                       at=at, note=note, from_stage=from_stage, to_stage=to_stage, data=data),
+                            defer=True)
 
 
 def new_order_no(at) -> str:

@@ -1,0 +1,145 @@
+"""Deferred writes (core.fixed_sql `insert(..., defer=True)`, core.pgbackend): on PostgreSQL inside a
+transaction the row waits for the next statement or the COMMIT and travels with it; whatever happens, the
+database ends up as if it had been written at once."""
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from gridcare.core import fixed_sql
+
+AT = timezone.make_aware(dt.datetime(2026, 10, 8, 9, 30))
+
+
+def _order(world, no):
+    from gridcare.workorders.models import WorkOrder
+
+    return WorkOrder.objects.create(order_no=no, order_type="inquiry", channel="hotline", customer=world.cust_a,
+                                    area_kind="urban", unit=world.station_a, text="咨询电价", accepted_at=AT,
+                                    stage_entered_at=AT)
+
+
+def _event(order, note):
+    from gridcare.workorders.models import StageEvent
+
+    return fixed_sql.insert(StageEvent(order=order, kind="comment", at=AT, note=note), defer=True)
+
+
+def _defers():
+    return connection.vendor == "postgresql"
+
+
+def test_a_deferred_row_is_written_before_the_next_statement_in_order(world):
+    from gridcare.workorders.models import StageEvent
+
+    order = _order(world, "DW-1")
+    with transaction.atomic():
+        first = _event(order, "一")
+        if _defers():
+            assert first.pk is None and len(connection.deferred_writes) == 1
+        else:  # SQLite: written at once
+            assert first.pk is not None
+        _event(order, "二")
+        # the next statement sees both rows, in the order they were written
+        assert list(StageEvent.objects.filter(order=order).order_by("id").values_list("note", flat=True)) == ["一", "二"]
+        if _defers():
+            assert connection.deferred_writes == []
+
+
+def test_the_deferred_statements_stay_in_the_query_log(world):
+    order = _order(world, "DW-2")
+    with CaptureQueriesContext(connection) as captured:
+        with transaction.atomic():
+            _event(order, "记录")
+            fixed_sql.execute_deferred("UPDATE workorders_workorder SET urge_count = urge_count + 1 WHERE id = %s",
+                                       [order.pk])
+        order.refresh_from_db()
+    sqls = [q["sql"] for q in captured.captured_queries]
+    assert any(s.startswith('INSERT INTO "workorders_stageevent"') for s in sqls)
+    assert any(s.startswith("UPDATE workorders_workorder SET urge_count") for s in sqls)
+    assert order.urge_count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deferred_rows_travel_with_the_commit_and_vanish_with_a_rollback(world):
+    from gridcare.core.models import AuditLog
+    from gridcare.workorders.models import StageEvent
+
+    order = _order(world, "DW-3")
+    with transaction.atomic():
+        _event(order, "提交")
+    # nothing was read after the write: the row went with COMMIT
+    assert StageEvent.objects.filter(order=order, note="提交").count() == 1
+    audit_rows = AuditLog.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _event(order, "回滚")
+        order.text = "改过"
+        order.save()  # its audit row is deferred too
+        raise RuntimeError("放弃")
+    assert not StageEvent.objects.filter(note="回滚").exists()
+    assert AuditLog.objects.count() == audit_rows
+    if _defers():
+        assert connection.deferred_writes == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bad_deferred_row_fails_the_commit_and_nothing_of_the_transaction_stays(world):
+    from gridcare.workorders.models import StageEvent, WorkOrder
+
+    order = _order(world, "DW-4")
+    ghost = WorkOrder(pk=order.pk + 10_000)  # no such order: the foreign key refuses the row at COMMIT
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _event(order, "好的一行")
+        _event(ghost, "坏的一行")
+    assert not StageEvent.objects.filter(order=order).exists()
+    # the connection is usable afterwards
+    with transaction.atomic():
+        _event(order, "之后")
+    assert list(StageEvent.objects.filter(order=order).values_list("note", flat=True)) == ["之后"]
+
+
+def test_a_server_side_cursor_after_a_deferred_row_sees_it(world):
+    from gridcare.workorders.models import StageEvent
+
+    order = _order(world, "DW-5")
+    with transaction.atomic():
+        _event(order, "游标")
+        assert [e.note for e in StageEvent.objects.filter(order=order).iterator(chunk_size=10)] == ["游标"]
+
+
+def test_outside_a_transaction_and_with_a_receiver_the_row_is_written_at_once(world):
+    from django.db.models.signals import post_save
+
+    from gridcare.workorders.models import StageEvent
+
+    order = _order(world, "DW-6")
+    seen = []
+
+    def post(sender, instance, **kw):
+        seen.append(instance.pk)
+
+    post_save.connect(post, sender=StageEvent)
+    try:
+        with transaction.atomic():
+            event = _event(order, "有接收者")
+    finally:
+        post_save.disconnect(post, sender=StageEvent)
+    assert event.pk is not None and seen == [event.pk]
+
+
+def test_flush_sends_deferred_rows_before_the_driver_is_used_directly(world):
+    """billing.runs reads and writes with COPY through the driver's cursor, past Django's: it flushes first."""
+    order = _order(world, "DW-7")
+    with transaction.atomic():
+        _event(order, "直连")
+        fixed_sql.flush()
+        if _defers():
+            assert connection.deferred_writes == []
+        raw = connection.connection.cursor()
+        try:
+            raw.execute("SELECT note FROM workorders_stageevent WHERE order_id = %s" % int(order.pk))
+            assert [r[0] for r in raw.fetchall()] == ["直连"]
+        finally:
+            raw.close()
