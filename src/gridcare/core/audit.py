@@ -6,6 +6,7 @@ context variable set by the web middleware, the API authentication and the CLI (
 Bulk writes (imports, demo data) call `record_bulk` so they are attributable too.
 """
 import contextvars
+import copy
 import datetime as dt
 import decimal
 import uuid
@@ -103,6 +104,18 @@ def record_bulk(objs, action="create", source=None, note=""):
     AuditLog.objects.bulk_create(rows, batch_size=2000)
 
 
+_mutables: dict = {}
+
+
+def _mutable_positions(model) -> frozenset:
+    """Positions among `model`'s concrete fields whose loaded values can be changed in place."""
+    found = _mutables.get(model)
+    if found is None:
+        found = _mutables[model] = frozenset(i for i, f in enumerate(model._meta.concrete_fields)
+                                             if isinstance(f, models.JSONField))
+    return found
+
+
 class AuditedModel(models.Model):
     """Base for every record whose changes must be attributable."""
 
@@ -114,11 +127,26 @@ class AuditedModel(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         obj = super().from_db(db, field_names, values)
-        obj._audit_before = snapshot(obj) if len(field_names) == len(cls._meta.concrete_fields) else None
+        # The stored values are kept as loaded and made into a snapshot only if the record is saved (most
+        # loaded records never are: an intake loads the customer, its unit and 台区 and changes none).
+        # Mutable values (a JSON field's dict or list) are copied, so a change made in place still shows.
+        if len(field_names) == len(cls._meta.concrete_fields):
+            mutable = _mutable_positions(cls)
+            obj._audit_loaded = (tuple(copy.deepcopy(v) if i in mutable else v for i, v in enumerate(values))
+                                 if mutable else values)
         return obj
 
+    def _audit_stored(self) -> dict | None:
+        """The snapshot of the values last loaded or saved (None when the record was loaded in part)."""
+        loaded = self.__dict__.pop("_audit_loaded", None)
+        if loaded is not None:
+            exclude = self.audit_exclude
+            self._audit_before = {f.attname: _jsonable(v) for f, v in zip(self._meta.concrete_fields, loaded)
+                                  if f.attname not in exclude}
+        return getattr(self, "_audit_before", None)
+
     def save(self, *args, **kwargs):
-        before = getattr(self, "_audit_before", None)
+        before = self._audit_stored()
         creating = self._state.adding
         if not creating and before is None and self.pk is not None:
             stored = type(self)._base_manager.filter(pk=self.pk).first()

@@ -175,6 +175,9 @@ INTAKE_FIELDS = ("accepted_at", "order_type", "channel", "category_l1", "categor
                  "reply")
 
 
+_CHANNELS = frozenset(Channel.values)  # Channel.values rebuilds its list (labels and all) on every call
+
+
 def check_intake(user, data: dict):
     """Validate an intake; returns the resolved (customer, unit, taiqu, area_kind) or raises DomainError."""
     tx = taxonomy()
@@ -182,7 +185,7 @@ def check_intake(user, data: dict):
     order_type = data.get("order_type") or ""
     if order_type not in tx["order_types"]:
         errors["order_type"] = f"未知的业务类型代码：{order_type}"
-    if (data.get("channel") or "hotline") not in Channel.values:
+    if (data.get("channel") or "hotline") not in _CHANNELS:
         errors["channel"] = f"未知的受理渠道：{data.get('channel')}"
     l1, l2 = data.get("category_l1") or "", data.get("category_l2") or ""
     if order_type == "complaint":

@@ -30,3 +30,20 @@ def test_password_is_never_in_the_trail(world):
     world.agent.set_password("another-secret-1")
     world.agent.save()
     assert not AuditLog.objects.filter(changes__has_key="password").exists()
+
+
+def test_a_json_value_changed_in_place_after_loading_is_in_the_trail(world):
+    """The values loaded are made into the 'before' snapshot only at save; a JSON list changed in place in
+    between must still show as a change."""
+    from gridcare.hall.models import Hall
+
+    hall = Hall.objects.create(unit=world.station_a, opening_hours={"0": [["08:30", "17:30"]]}, closed_dates=[])
+    loaded = Hall.objects.get(pk=hall.pk)
+    loaded.closed_dates.append("2026-10-01")
+    loaded.opening_hours["0"][0][1] = "18:00"
+    loaded.save()
+    update = AuditLog.objects.filter(content_type__model="hall", object_pk=str(hall.pk), action="update").get()
+    assert update.changes == {"closed_dates": [[], ["2026-10-01"]],
+                              "opening_hours": [{"0": [["08:30", "17:30"]]}, {"0": [["08:30", "18:00"]]}]}
+    loaded.save()  # nothing changed since: no second entry
+    assert AuditLog.objects.filter(content_type__model="hall", object_pk=str(hall.pk), action="update").count() == 1
