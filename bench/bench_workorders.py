@@ -762,7 +762,7 @@ def _intake_figures(ctx, settings, intake, figures):
     ctx.note(f"CPU during the closed-loop window, in cores of {cpu['machine_cores']:g}: "
              + ", ".join(f"{k} {v:g}" for k, v in cpu["cores_used"].items())
              + f". Server: {WEB_SERVER}, {settings.web_workers} workers x {settings.web_threads} threads; load generator: "
-               "Python threads with keep-alive http.client connections in the benchmark process, on the same cores.")
+               "Python threads with keep-alive HTTP/1.1 connections on plain sockets (bench/loadgen.py) in the benchmark process, on the same cores.")
 
 
 def _deferred_figures(ctx, intake, deferred, figures):
