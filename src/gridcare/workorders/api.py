@@ -4,6 +4,7 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils import translation
 from ninja import Header, Router, Schema, Status
+from pydantic import BaseModel
 
 from gridcare.accounts.models import OrgUnit
 from gridcare.accounts.permissions import in_scope, require, scoped
@@ -16,7 +17,11 @@ from .models import WorkOrder
 router = Router(tags=["工单"])
 
 
-class OrderIn(Schema):
+# The intake's request and answer are plain pydantic models, not ninja Schemas: a Schema is validated
+# through ninja's attribute getter (built for ORM objects), field by field in Python; these are always given
+# a parsed JSON body or the dict of OrderOut.of, and pydantic validates those by itself, about 8 times
+# faster for OrderOut (37 µs less per intake on the bench machine; bench/README.md).
+class OrderIn(BaseModel):
     order_type: str
     channel: str = "hotline"
     text: str
@@ -35,7 +40,7 @@ class OrderIn(Schema):
     accepted_at: datetime | None = None  # orders transferred in or entered after the fact (补录)
 
 
-class OrderOut(Schema):
+class OrderOut(BaseModel):
     order_no: str
     order_type: str
     channel: str
@@ -203,7 +208,7 @@ def _ctx_order(o):
 def create_order(request, payload: OrderIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     """Take an order. Send an `Idempotency-Key` header so that a retried request returns the order
     the first one created (200) instead of a second order."""
-    order, created = services.do_create_order(request.user, payload.dict(), idempotency_key=idempotency_key)
+    order, created = services.do_create_order(request.user, payload.model_dump(), idempotency_key=idempotency_key)
     if created:
         # answered from the order just saved (its customer, unit and 台区 were loaded by the intake
         # checks): the same permission and scope checks as get_order, without reading the row back
