@@ -98,8 +98,19 @@ def execute_deferred(sql: str, params, using: str = DEFAULT_DB_ALIAS):
         cur.execute(sql, params)
 
 
+def _owes(connection) -> bool:
+    """Whether `connection` holds writes (or its transaction's BEGIN) not sent yet (core.pgbackend)."""
+    return bool(getattr(connection, "deferred_writes", None) or getattr(connection, "begin_pending", False))
+
+
 def send_deferred(connection):
-    """Send the deferred writes of `connection` (the caller has opened the pipeline they travel in)."""
+    """Send the pending BEGIN and the deferred writes of `connection` (the caller has opened the pipeline
+    they travel in)."""
+    if connection.begin_pending:
+        connection.begin_pending = False
+        connection.connection.execute("BEGIN")
+    if not connection.deferred_writes:
+        return
     pending = list(connection.deferred_writes)
     connection.deferred_writes.clear()
     cur = _prepared_cursor(connection) if prepares(connection) else connection.cursor()
@@ -109,25 +120,34 @@ def send_deferred(connection):
 
 
 def flush(using: str = DEFAULT_DB_ALIAS):
-    """Send the deferred writes of `using` now: before anything that talks to the driver past Django's
-    cursor (COPY, a raw psycopg cursor), which would not send them first."""
+    """Send the deferred writes of `using` (and its transaction's BEGIN) now: before anything that talks to
+    the driver past Django's cursor (COPY, a raw psycopg cursor), which would not send them first."""
     connection = connections[using]
-    if getattr(connection, "deferred_writes", None):
-        with connection.connection.pipeline():
+    if _owes(connection):
+        with connection.wrap_database_errors, connection.connection.pipeline():
             send_deferred(connection)
 
 
 def send_deferred_first(execute, sql, params, many, context):
-    """Execute wrapper of core.pgbackend: a statement with deferred writes before it is sent after them, in
-    one pipeline, and its result read before it returns (as if nothing had been deferred)."""
+    """Execute wrapper of core.pgbackend: a statement with deferred writes (or its transaction's BEGIN)
+    before it is sent after them, in one pipeline, and its result read before it returns (as if nothing had
+    been deferred)."""
     connection = context["connection"]
-    if not connection.deferred_writes:
+    if not (connection.deferred_writes or connection.begin_pending):
         return execute(sql, params, many, context)
-    if getattr(context["cursor"].cursor, "name", None):  # a named (server-side) cursor has no pipeline mode
-        with connection.connection.pipeline():
-            send_deferred(connection)
+    if params is None or getattr(context["cursor"].cursor, "name", None):
+        # not in the pipeline: a named (server-side) cursor has no pipeline mode, and a statement without
+        # parameters may be several (a migration's DDL), which the pipeline's extended protocol refuses
+        with connection.wrap_database_errors:
+            if connection.deferred_writes:
+                with connection.connection.pipeline():
+                    send_deferred(connection)
+            else:
+                send_deferred(connection)  # only the BEGIN, on its own as psycopg would send it
         return execute(sql, params, many, context)
-    with connection.connection.pipeline():
+    # an error of the pipeline (of this statement or of a deferred row) is raised when it ends, outside
+    # Django's own wrapping of the statement: wrapped here, so that it is Django's IntegrityError etc.
+    with connection.wrap_database_errors, connection.connection.pipeline():
         send_deferred(connection)
         return execute(sql, params, many, context)
 

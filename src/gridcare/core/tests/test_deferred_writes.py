@@ -143,3 +143,77 @@ def test_flush_sends_deferred_rows_before_the_driver_is_used_directly(world):
             assert [r[0] for r in raw.fetchall()] == ["直连"]
         finally:
             raw.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_begin_goes_with_the_first_statement_and_the_transaction_holds(world):
+    """core.pgbackend sends a transaction's BEGIN with its first statement; the block is still one
+    transaction: what it wrote is gone after a rollback, and all its statements see one transaction."""
+    from gridcare.workorders.models import StageEvent
+
+    order = _order(world, "DW-8")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        if _defers():
+            assert connection.begin_pending  # nothing sent yet
+        StageEvent.objects.create(order=order, kind="comment", at=AT, note="第一句")  # BEGIN travels with it
+        if _defers():
+            assert not connection.begin_pending
+            with connection.cursor() as cur:
+                cur.execute("SELECT txid_current(), now()")
+                first = cur.fetchone()
+                cur.execute("SELECT txid_current(), now()")
+                assert cur.fetchone() == first
+        raise RuntimeError("回滚")
+    assert not StageEvent.objects.filter(order=order).exists()
+    if _defers():
+        assert connection.connection.info.transaction_status == 0  # IDLE: nothing left open
+    with transaction.atomic():
+        pass  # a block that sends nothing sends no BEGIN and no COMMIT
+    if _defers():
+        assert not connection.begin_pending and connection.connection.info.transaction_status == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_may_start_with_a_server_side_cursor_or_several_statements(world):
+    from gridcare.workorders.models import StageEvent
+
+    order = _order(world, "DW-9")
+    StageEvent.objects.create(order=order, kind="comment", at=AT, note="已有")
+    with transaction.atomic():  # a named cursor first: not held past the transaction, as in Django
+        assert [e.note for e in StageEvent.objects.filter(order=order).iterator(chunk_size=10)] == ["已有"]
+    if connection.vendor != "postgresql":
+        return  # SQLite's driver takes one statement at a time
+    with transaction.atomic():
+        with connection.cursor() as cur:  # no parameters: may be several statements (a migration's DDL)
+            cur.execute("CREATE TEMPORARY TABLE dw_probe (n integer); INSERT INTO dw_probe VALUES (1)")
+            cur.execute("SELECT n FROM dw_probe")
+            assert cur.fetchall() == [(1,)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_pipeline_off_every_write_goes_at_once(world, settings):
+    from gridcare.workorders.models import StageEvent
+
+    settings.GRIDCARE_PG_PIPELINE = False
+    order = _order(world, "DW-10")
+    with transaction.atomic():
+        event = _event(order, "立即")
+        assert event.pk is not None
+        if _defers():
+            assert connection.deferred_writes == [] and not connection.begin_pending
+    assert list(StageEvent.objects.filter(order=order).values_list("note", flat=True)) == ["立即"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_error_of_a_statement_sent_with_begin_or_deferred_rows_is_djangos(world):
+    """A statement sent in one pipeline with its transaction's BEGIN, or after deferred rows, fails when the
+    pipeline ends: that error is still Django's IntegrityError (what callers catch), and nothing stays."""
+    from gridcare.workorders.models import StageEvent
+
+    first = _order(world, "DW-11")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _order(world, "DW-11")  # the first statement of the transaction: a duplicate order number
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _event(first, "之前")
+        _order(world, "DW-11")  # after a deferred row
+    assert not StageEvent.objects.filter(order=first).exists()
