@@ -223,6 +223,8 @@ def spread(clients: list[_Client], port: int, roots: set[int], send_one, attempt
         if not over or rounds >= attempts:
             return {"per_worker": sorted(load.values(), reverse=True), "rounds": rounds, "spread": not over}
         rounds += 1
+        # a worker still loading the application accepts nothing yet: give it time, more with every round
+        time.sleep(min(0.02 * rounds, 0.5))
         # move one client off each over-full worker (the first found), then look again
         moved = set()
         for c, w in zip(clients, where):
