@@ -59,8 +59,8 @@ class _Client:
     """One keep-alive HTTP/1.1 connection on a plain socket: the request goes out as one block of bytes and
     the answer is read by its Content-Length (or its chunks). The load generator runs on the cores it
     measures, so what it spends per request is taken from the server; `http.client` builds header
-    objects and parses every answer's headers with the email parser, several times the work of this
-    (bench/README.md, "A lighter load generator")."""
+    objects and parses every answer's headers with the email parser (what each costs per request:
+    `python -m bench.run percall`, bench/README.md)."""
 
     def __init__(self, host, port, timeout):
         self.host, self.port, self.timeout = host, port, timeout

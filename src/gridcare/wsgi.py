@@ -2,8 +2,8 @@
 
 **Two middleware stacks.** A machine client of the API (`Authorization: Bearer …`, no cookie at all) has no
 session, no signed-in user, no CSRF cookie and no flash messages, so the middleware that manage those
-(`TOKEN_CLIENT_SKIPS`) have nothing to do for it; they still cost a tenth of a millisecond per request,
-about a fifth of what the whole Django stack costs an intake (bench/README.md). Such requests go to a
+(`TOKEN_CLIENT_SKIPS`) have nothing to do for it, but still run on every request (what the intake gained,
+together with core.pgbackend's deferred writes: bench/README.md, "Fewer round trips"). Such requests go to a
 second handler built from the same `MIDDLEWARE` without them; everything else (pages, browsers calling the
 API with their session, static files) goes through the full stack. The answers are the same
 (`core/tests/test_wsgi.py`) but for one header: the full stack's `Vary: Cookie`, there because the audit

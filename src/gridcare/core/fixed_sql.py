@@ -82,14 +82,12 @@ def cursor(using: str = DEFAULT_DB_ALIAS):
     a few executions PostgreSQL may run a prepared statement with a generic plan that does not know the
     values, which can be much slower for a time range (bench/README.md, "Tried and not adopted")."""
     connection = connections[using]
-    if prepares(connection) and _unobserved(connection):
+    if not prepares(connection):
+        cur = connection.cursor()
+    elif _unobserved(connection):
         cur = _LeanCursor(connection)
-        try:
-            yield cur
-        finally:
-            cur.cursor.close()
-        return
-    cur = _prepared_cursor(connection) if prepares(connection) else connection.cursor()
+    else:
+        cur = _prepared_cursor(connection)
     with cur:
         yield cur
 
@@ -121,9 +119,8 @@ class _LeanCursor:
             return self.cursor.execute(sql, params)
 
     def execute(self, sql, params=None):
-        db = self.db
-        if getattr(db, "deferred_writes", None) or getattr(db, "begin_pending", False):
-            return send_deferred_first(self._run, sql, params, False, {"connection": db, "cursor": self})
+        if getattr(self.db, "defers_writes", False):  # what core.pgbackend's execute wrapper does
+            return send_deferred_first(self._run, sql, params, False, {"connection": self.db, "cursor": self})
         return self._run(sql, params)
 
     def fetchone(self):
@@ -137,6 +134,12 @@ class _LeanCursor:
     @property
     def rowcount(self):
         return self.cursor.rowcount
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cursor.close()
 
 
 def defers(connection) -> bool:
@@ -185,7 +188,10 @@ def send_deferred(connection):
 def flush(using: str = DEFAULT_DB_ALIAS):
     """Send the deferred writes of `using` (and its transaction's BEGIN) now: before anything that talks to
     the driver past Django's cursor (COPY, a raw psycopg cursor), which would not send them first."""
-    connection = connections[using]
+    _flush(connections[using])
+
+
+def _flush(connection):
     if _owes(connection):
         with connection.wrap_database_errors, connection.connection.pipeline():
             send_deferred(connection)
@@ -196,17 +202,12 @@ def send_deferred_first(execute, sql, params, many, context):
     before it is sent after them, in one pipeline, and its result read before it returns (as if nothing had
     been deferred)."""
     connection = context["connection"]
-    if not (connection.deferred_writes or connection.begin_pending):
+    if not _owes(connection):
         return execute(sql, params, many, context)
     if params is None or getattr(context["cursor"].cursor, "name", None):
         # not in the pipeline: a named (server-side) cursor has no pipeline mode, and a statement without
         # parameters may be several (a migration's DDL), which the pipeline's extended protocol refuses
-        with connection.wrap_database_errors:
-            if connection.deferred_writes:
-                with connection.connection.pipeline():
-                    send_deferred(connection)
-            else:
-                send_deferred(connection)  # only the BEGIN, on its own as psycopg would send it
+        _flush(connection)
         return execute(sql, params, many, context)
     # an error of the pipeline (of this statement or of a deferred row) is raised when it ends, outside
     # Django's own wrapping of the statement: wrapped here, so that it is Django's IntegrityError etc.

@@ -53,18 +53,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 self.connection.autocommit = True
         self.begin_pending = not autocommit
 
+    # Held rows and a pending BEGIN exist only while GRIDCARE_PG_PIPELINE is on (fixed_sql.defers): with it
+    # off, COMMIT and ROLLBACK are Django's own.
     def _commit(self):
-        if self.connection is None:
-            return
-        if not _lazy():
-            if not self.deferred_writes:
-                return super()._commit()
-            from gridcare.core.fixed_sql import send_deferred
-
-            with debug_transaction(self, "COMMIT"), self.wrap_database_errors:
-                with self.connection.pipeline():
-                    send_deferred(self)
-                    return self.connection.commit()
+        if not _lazy() or self.connection is None:
+            return super()._commit()
         if self.begin_pending and not self.deferred_writes:
             self.begin_pending = False  # nothing was sent: there is nothing to commit
             return
@@ -74,18 +67,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
             if self.deferred_writes or self.begin_pending:
                 with self.connection.pipeline():
                     send_deferred(self)
+                    # a statement, not psycopg's commit(): psycopg would skip it while a BEGIN queued in
+                    # this pipeline has not been answered yet
                     self.connection.execute("COMMIT")
             else:
                 self.connection.execute("COMMIT")
 
     def _rollback(self):
         self.deferred_writes.clear()
-        if not _lazy():
+        if not _lazy() or self.connection is None:
             return super()._rollback()
         if self.begin_pending:
             self.begin_pending = False  # BEGIN never left: nothing happened on the server
-            return
-        if self.connection is None:
             return
         with debug_transaction(self, "ROLLBACK"), self.wrap_database_errors:
             # psycopg's own rollback (it goes by the server's transaction state, not by autocommit): it also
