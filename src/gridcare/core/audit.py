@@ -34,8 +34,11 @@ def current_actor():
     return _current.get()
 
 
+_PLAIN = frozenset((type(None), bool, int, float, str))
+
+
 def _jsonable(value):
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if type(value) in _PLAIN or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
@@ -49,14 +52,17 @@ def _jsonable(value):
 
 
 def snapshot(obj) -> dict:
+    exclude = getattr(obj, "audit_exclude", ())
     return {
         f.attname: _jsonable(f.value_from_object(obj))
         for f in obj._meta.concrete_fields
-        if f.attname not in getattr(obj, "audit_exclude", ())
+        if f.attname not in exclude
     }
 
 
 def diff(before: dict | None, after: dict | None) -> dict:
+    if not before and after:  # a creation: every value that is set
+        return {k: [None, after[k]] for k in sorted(after) if after[k] is not None}
     before, after = before or {}, after or {}
     keys = set(before) | set(after)
     return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}

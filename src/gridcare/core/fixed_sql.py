@@ -25,10 +25,13 @@ one pipeline, instead of one round trip each. Elsewhere (SQLite, outside a trans
 """
 from __future__ import annotations
 
+import datetime as dt
 from contextlib import contextmanager
+from functools import partial
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models.signals import post_save, pre_save
 
 _inserts: dict = {}
@@ -232,6 +235,64 @@ class _Insert:
         self.plain_sql = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in self.fields)}) "
                           f"VALUES ({', '.join(['%s'] * len(self.fields))})")
         self.sql = self.plain_sql + (f" RETURNING {qn(pk.column)}" if self.returning else "")
+        self.prep = [(f, f.attname, *_passes_through(f, connection)) for f in self.fields]
+
+
+_STR_FIELDS = (models.CharField, models.TextField)
+_INT_FIELDS = (models.IntegerField, models.SmallIntegerField, models.BigIntegerField, models.PositiveIntegerField,
+               models.PositiveSmallIntegerField, models.PositiveBigIntegerField)
+_AUTO_FIELDS = (models.AutoField, models.BigAutoField, models.SmallAutoField)
+_AWARE = "aware datetime"
+
+
+def _passes_through(field, connection):
+    """What `field.get_db_prep_save(field.pre_save(obj, True), connection)` does to a value, when it is simple
+    enough for `_params` to do it without the field's calls, as (kind, adapt):
+    `str` (a str, a choices member included, is passed on as it is), `int` (an int, a bool or a choices
+    member included, becomes `adapt(int(value))`: the backend's integer adapter, e.g. psycopg's Int4 for
+    Django's server-side binding), `bool` (a bool is passed on), `_AWARE` (an aware datetime is passed on, on
+    PostgreSQL); (None, None) otherwise. None is passed on by all of them. Only the exact field classes
+    below, whose methods are Django's own; anything else (a subclass, JSON, decimals, auto_now) and any
+    other value goes through the field."""
+    ops, kind = connection.ops, type(field)
+    if kind in _STR_FIELDS:
+        return str, None
+    if kind in _INT_FIELDS:
+        return int, partial(ops.adapt_integerfield_value, internal_type=field.get_internal_type())
+    if kind in _AUTO_FIELDS and type(ops).validate_autopk_value is BaseDatabaseOperations.validate_autopk_value:
+        return int, None
+    if kind is models.BooleanField:
+        return bool, None
+    if kind is models.ForeignKey and type(field.target_field) in _INT_FIELDS + _AUTO_FIELDS:
+        return _passes_through(field.target_field, connection)
+    if (kind is models.DateTimeField and not (field.auto_now or field.auto_now_add) and settings.USE_TZ
+            and connection.vendor == "postgresql"):
+        return _AWARE, None  # psycopg adapts it; Django's PostgreSQL backend passes it on as it is
+    return None, None
+
+
+def _params(stmt, obj, connection) -> list:
+    """The INSERT's values: `f.get_db_prep_save(f.pre_save(obj, True), connection)` for each field, as
+    `Model.save()` computes them, the simple cases done here (`_passes_through`)."""
+    params = []
+    append = params.append
+    for f, attname, kind, adapt in stmt.prep:
+        if kind is not None:
+            value = getattr(obj, attname)
+            if value is None:
+                append(None)
+                continue
+            if kind is _AWARE:
+                if type(value) is dt.datetime and value.utcoffset() is not None:
+                    append(value)
+                    continue
+            elif isinstance(value, kind):
+                if kind is int:
+                    value = int(value) if adapt is None else adapt(int(value))
+                append(value)
+                continue
+        append(f.get_db_prep_save(f.pre_save(obj, True), connection))
+    return params
 
 
 def insert(obj, using: str = DEFAULT_DB_ALIAS, before_post_save=None, defer: bool = False):
@@ -250,7 +311,7 @@ def insert(obj, using: str = DEFAULT_DB_ALIAS, before_post_save=None, defer: boo
     if stmt is None:
         stmt = _inserts[key] = _Insert(model, connection)
     pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in stmt.fields]
+    params = _params(stmt, obj, connection)
     if defer and before_post_save is None and defers(connection) and not post_save.has_listeners(model):
         connection.deferred_writes.append((stmt.plain_sql, params))
         obj._state.adding = False

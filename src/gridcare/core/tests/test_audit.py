@@ -47,3 +47,13 @@ def test_a_json_value_changed_in_place_after_loading_is_in_the_trail(world):
                               "opening_hours": [{"0": [["08:30", "17:30"]]}, {"0": [["08:30", "18:00"]]}]}
     loaded.save()  # nothing changed since: no second entry
     assert AuditLog.objects.filter(content_type__model="hall", object_pk=str(hall.pk), action="update").count() == 1
+
+
+def test_diff_of_a_creation_lists_every_value_set_in_key_order():
+    from gridcare.core.audit import diff
+
+    got = diff(None, {"b": 1, "a": None, "c": "", "d": False, "e": 0})
+    assert got == {"b": [None, 1], "c": [None, ""], "d": [None, False], "e": [None, 0]}
+    assert list(got) == ["b", "c", "d", "e"]
+    assert diff({}, {"a": 1}) == diff(None, {"a": 1}) == {"a": [None, 1]}
+    assert diff({"a": 1}, {"a": 1}) == {} and diff({"a": 1}, None) == {"a": [1, None]}

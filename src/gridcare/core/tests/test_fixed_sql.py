@@ -127,3 +127,38 @@ def test_fixed_statements_are_prepared_on_postgresql_and_orm_queries_are_not(wor
     for _ in range(6):
         list(Customer.objects.filter(account_no=world.cust_a.account_no))
     assert not [s for s in prepared() if s.startswith('SELECT "customers_customer"')]
+
+
+def test_insert_values_are_the_fields_own_conversions(world):
+    """The values `insert()` takes straight from the instance are the ones the fields' own
+    `get_db_prep_save(pre_save(...))` give, for ordinary values and for those it must not pass on as they
+    are (a choices member, a bool in an integer field, a naive datetime, an id as text)."""
+    import warnings
+
+    from django.db import connection
+
+    from gridcare.workorders.models import Channel, StageEvent, WorkOrder
+
+    def typed(values):  # a JSON value is an adapter object (psycopg's Jsonb): compared by what it holds
+        return [(type(v), getattr(v, "obj", v)) for v in values]
+
+    def own(obj):
+        stmt = fixed_sql._Insert(type(obj), connection)
+        return typed(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in stmt.fields)
+
+    def fast(obj):
+        return typed(fixed_sql._params(fixed_sql._Insert(type(obj), connection), obj, connection))
+
+    at = timezone.make_aware(dt.datetime(2026, 10, 8, 9, 30))
+    order = WorkOrder(order_no="FX-4", order_type="complaint", channel=Channel.WECHAT, customer=world.cust_a,
+                      area_kind="urban", unit=world.station_a, text="投诉", accepted_at=at, stage_entered_at=at,
+                      urge_count=True)
+    assert fast(order) == own(order)
+    odd = WorkOrder(order_no="FX-5", order_type="inquiry", unit_id=str(world.station_a.pk), area_kind="rural",
+                    text="x", accepted_at=dt.datetime(2026, 10, 8, 9, 30), stage_entered_at=at)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the naive datetime's warning, from both
+        got, want = fast(odd), own(odd)
+    assert got == want
+    event = StageEvent(order=order, kind="create", at=at, note="受理", data={"a": 1})
+    assert fast(event) == own(event)
