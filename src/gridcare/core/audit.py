@@ -164,11 +164,12 @@ class AuditedModel(models.Model):
             write_log(self, "create" if creating else "update", changes)
         self._audit_before = after
 
-    def insert(self, first=None):
+    def insert(self, first=None, defer=False):
         """`save()` of a new record through core.fixed_sql's fixed INSERT (the hot path of intake): the same
         row, the same signals, the same audit row. The audit row, and whatever `first(self)` writes (an
         order's create event), are written before the `post_save` receivers run, so they come first in the
-        record's history."""
+        record's history. `defer=True`: the row waits for the transaction's next statement, its id taken
+        from the connection's reserved block (`fixed_sql.insert(..., allocate_id=True)`)."""
         from .fixed_sql import insert
 
         assert self._state.adding, "insert() is for new records"
@@ -180,7 +181,7 @@ class AuditedModel(models.Model):
             if first is not None:
                 first(obj)
 
-        insert(self, before_post_save=written)
+        insert(self, before_post_save=written, defer=defer, allocate_id=defer)
 
     def delete(self, *args, **kwargs):
         before = snapshot(self)

@@ -235,6 +235,8 @@ class _Insert:
         self.plain_sql = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in self.fields)}) "
                           f"VALUES ({', '.join(['%s'] * len(self.fields))})")
         self.sql = self.plain_sql + (f" RETURNING {qn(pk.column)}" if self.returning else "")
+        self.with_id_sql = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in [pk, *self.fields])}) "
+                            f"VALUES ({', '.join(['%s'] * (len(self.fields) + 1))})")
         self.prep = [(f, f.attname, *_passes_through(f, connection)) for f in self.fields]
 
 
@@ -295,7 +297,26 @@ def _params(stmt, obj, connection) -> list:
     return params
 
 
-def insert(obj, using: str = DEFAULT_DB_ALIAS, before_post_save=None, defer: bool = False):
+ID_BLOCK = 32  # ids a connection reserves at a time for `insert(..., allocate_id=True)`
+
+
+def _allocated_id(connection, stmt):
+    """The next id of the connection's reserved block of `stmt`'s table (a new block of ID_BLOCK from the
+    table's sequence when it is used up: one statement per ID_BLOCK rows). Ids from a block are unique like
+    any other, but not in creation order across processes: a worker uses its block while another worker's
+    rows take later ids straight from the sequence."""
+    blocks = connection.__dict__.setdefault("id_blocks", {})
+    block = blocks.get(stmt.table)
+    if not block:
+        with cursor(connection.alias) as cur:
+            cur.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                        [connection.ops.quote_name(stmt.table), stmt.pk.column, ID_BLOCK])
+            block = blocks[stmt.table] = sorted((row[0] for row in cur.fetchall()), reverse=True)
+    return block.pop()
+
+
+def insert(obj, using: str = DEFAULT_DB_ALIAS, before_post_save=None, defer: bool = False,
+           allocate_id: bool = False):
     """INSERT the new, unsaved `obj` as `obj.save()` would (its auto primary key set on it afterwards).
     `before_post_save(obj)`, when given, runs once the row is written and before `post_save` is sent: for
     rows that belong before anything a `post_save` receiver writes (an order's audit row and first event
@@ -303,7 +324,15 @@ def insert(obj, using: str = DEFAULT_DB_ALIAS, before_post_save=None, defer: boo
 
     `defer=True` is for a row whose id nobody reads in the transaction: where `defers()` and the model has
     no `post_save` receiver, the INSERT waits for the next statement or the COMMIT (module docstring) and
-    the object's auto primary key stays unset."""
+    the object's auto primary key stays unset.
+
+    `allocate_id=True` (with `defer=True`) is for a row whose id is read, by `before_post_save` or by
+    `post_save` receivers: where `defers()`, the id is taken from a block the connection has reserved from
+    the table's sequence (`_allocated_id`), set on the object, and the INSERT (with that id) waits like the
+    others. Everything that runs on this connection afterwards sees the row, since held rows are sent
+    before any statement; an error of the row (a unique key taken) is raised by the statement after it or
+    by COMMIT, inside the same transaction. Only for tables whose ids are not read as a watermark or as a
+    creation order (`_allocated_id`)."""
     model = type(obj)
     connection = connections[using]
     key = (model, using)
@@ -312,22 +341,32 @@ def insert(obj, using: str = DEFAULT_DB_ALIAS, before_post_save=None, defer: boo
         stmt = _inserts[key] = _Insert(model, connection)
     pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
     params = _params(stmt, obj, connection)
-    if defer and before_post_save is None and defers(connection) and not post_save.has_listeners(model):
-        connection.deferred_writes.append((stmt.plain_sql, params))
-        obj._state.adding = False
-        obj._state.db = using
-        return obj
+    if defer and defers(connection):
+        if before_post_save is None and not post_save.has_listeners(model):
+            connection.deferred_writes.append((stmt.plain_sql, params))
+            obj._state.adding = False
+            obj._state.db = using
+            return obj
+        if allocate_id and stmt.auto_pk:
+            pk = _allocated_id(connection, stmt)
+            connection.deferred_writes.append((stmt.with_id_sql, [pk, *params]))
+            setattr(obj, stmt.pk.attname, pk)
+            return _written(obj, using, before_post_save)
     with cursor(using) as cur:
         cur.execute(stmt.sql, params)
         if stmt.auto_pk:
             pk = cur.fetchone()[0] if stmt.returning else connection.ops.last_insert_id(cur, stmt.table,
                                                                                         stmt.pk.column)
             setattr(obj, stmt.pk.attname, pk)
+    return _written(obj, using, before_post_save)
+
+
+def _written(obj, using, before_post_save):
     obj._state.adding = False
     obj._state.db = using
     if before_post_save is not None:
         before_post_save(obj)
-    post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using)
+    post_save.send(sender=type(obj), instance=obj, created=True, update_fields=None, raw=False, using=using)
     return obj
 
 

@@ -299,8 +299,11 @@ def _take_order(order, user, data, at):
     row holding the closed state, and the two events of its history (受理, then 受理→归档), rather than an
     INSERT followed by an UPDATE of the same row in the same transaction."""
     # the create event first in the history: before what the post_save receivers write (the outage link's note)
+    # deferred (on PostgreSQL): the order's INSERT travels with the transaction's next statement, its id
+    # taken from the connection's reserved block; a clash of its unique keys is raised by that statement
+    # or by COMMIT, inside this transaction, and do_create_order's retry sees it as before
     order.insert(first=lambda o: _event(o, EventKind.CREATE, user, at, note=f"{Channel(o.channel).label}受理",
-                                        to_stage="accepted"))
+                                        to_stage="accepted"), defer=True)
     if data.get("repeat_of"):
         earlier = WorkOrder.objects.filter(order_no=data["repeat_of"]).first()
         if earlier is None:

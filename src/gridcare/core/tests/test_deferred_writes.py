@@ -217,3 +217,79 @@ def test_an_error_of_a_statement_sent_with_begin_or_deferred_rows_is_djangos(wor
         _event(first, "之前")
         _order(world, "DW-11")  # after a deferred row
     assert not StageEvent.objects.filter(order=first).exists()
+
+
+def _new_order(world, no):
+    from gridcare.workorders.models import WorkOrder
+
+    return WorkOrder(order_no=no, order_type="inquiry", channel="hotline", customer=world.cust_a, area_kind="urban",
+                     unit=world.station_a, text="咨询电价", accepted_at=AT, stage_entered_at=AT)
+
+
+def test_a_deferred_row_whose_id_is_read_gets_it_from_a_reserved_block(world):
+    """insert(..., allocate_id=True): the id is set at once (receivers and the audit row read it), the row
+    waits on PostgreSQL, and whatever runs next on the connection sees it."""
+    from django.db.models.signals import post_save
+
+    from gridcare.core.models import AuditLog
+    from gridcare.workorders.models import WorkOrder
+
+    seen = []
+
+    def receiver(sender, instance, created, **kw):  # a receiver reading the row back by its id
+        seen.append((instance.pk, WorkOrder.objects.filter(pk=instance.pk).values_list("order_no", flat=True).first()))
+
+    post_save.connect(receiver, sender=WorkOrder)
+    try:
+        with transaction.atomic():
+            a, b = _new_order(world, "AL-1"), _new_order(world, "AL-2")
+            a.insert(defer=True)
+            if _defers():
+                assert a.pk is not None and connection.deferred_writes == []  # the receiver's SELECT sent it
+            b.insert(defer=True)
+    finally:
+        post_save.disconnect(receiver, sender=WorkOrder)
+    assert seen == [(a.pk, "AL-1"), (b.pk, "AL-2")]
+    assert b.pk > a.pk
+    assert set(WorkOrder.objects.filter(pk__in=[a.pk, b.pk]).values_list("order_no", flat=True)) == {"AL-1", "AL-2"}
+    # the audit row names the id the row got
+    assert AuditLog.objects.filter(content_type__model="workorder", object_pk=str(a.pk), action="create").exists()
+    # ids from the sequence afterwards (the ORM's) do not clash with the reserved ones
+    later = [_order(world, f"AL-ORM-{i}") for i in range(fixed_sql.ID_BLOCK + 2)]
+    assert len({o.pk for o in later} | {a.pk, b.pk}) == len(later) + 2
+
+
+def test_a_reserved_block_is_renewed_when_used_up(world):
+    from gridcare.workorders.models import WorkOrder
+
+    if not _defers():
+        pytest.skip("blocks are reserved only where writes are deferred (PostgreSQL)")
+    ids = []
+    with transaction.atomic():
+        for i in range(fixed_sql.ID_BLOCK + 3):
+            o = _new_order(world, f"AB-{i}")
+            o.insert(defer=True)
+            ids.append(o.pk)
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert WorkOrder.objects.filter(pk__in=ids).count() == len(ids)
+
+
+def test_a_clash_of_a_deferred_row_with_its_own_id_fails_the_transaction_and_leaves_nothing(world):
+    from gridcare.core.models import AuditLog
+    from gridcare.workorders.models import StageEvent, WorkOrder
+
+    first = _order(world, "AC-1")
+    events, logs = StageEvent.objects.count(), AuditLog.objects.count()
+    dup = _new_order(world, "AC-1")  # order_no is unique
+    with pytest.raises(IntegrityError):
+        with transaction.atomic():
+            dup.insert(first=lambda o: _event(o, "受理"), defer=True)
+    if _defers():  # its id was taken from the block; on SQLite the INSERT itself failed
+        assert dup.pk is not None and dup.pk != first.pk and not WorkOrder.objects.filter(pk=dup.pk).exists()
+    assert list(WorkOrder.objects.filter(order_no="AC-1").values_list("pk", flat=True)) == [first.pk]
+    assert (StageEvent.objects.count(), AuditLog.objects.count()) == (events, logs)
+    # the connection is usable afterwards, and the next order gets a fresh id
+    ok = _new_order(world, "AC-2")
+    with transaction.atomic():
+        ok.insert(defer=True)
+    assert WorkOrder.objects.filter(pk=ok.pk, order_no="AC-2").exists()
