@@ -219,6 +219,39 @@ def send_deferred_first(execute, sql, params, many, context):
         return execute(sql, params, many, context)
 
 
+def fetch_together(statements, using: str = DEFAULT_DB_ALIAS) -> list[list[tuple]]:
+    """The rows of each of `statements` (pairs of fixed SQL and parameters, reads whose plans do not depend
+    on the values), in one round trip on GridCare's PostgreSQL backend: sent in one psycopg pipeline with
+    whatever the connection holds (deferred rows, a pending BEGIN), each on its own prepared statement, and
+    all read before this returns. Elsewhere, and while something watches the connection's statements
+    (`_unobserved`), one after the other through `cursor()`, with the same results.
+    For reads that do not depend on each other's results; each runs as its own statement (its own snapshot
+    under READ COMMITTED), as it would one after the other."""
+    connection = connections[using]
+    pipelined = (getattr(connection, "defers_writes", False) and getattr(settings, "GRIDCARE_PG_PIPELINE", True)
+                 and prepares(connection) and _unobserved(connection))
+    if not pipelined:
+        out = []
+        for sql, params in statements:
+            with cursor(using) as cur:
+                cur.execute(sql, params)
+                out.append(cur.fetchall())
+        return out
+    connection.validate_no_broken_transaction()
+    curs = [_bare_prepared_cursor(connection) for _sql, _params in statements]
+    try:
+        with connection.wrap_database_errors:
+            with connection.connection.pipeline():
+                if _owes(connection):
+                    send_deferred(connection)
+                for cur, (sql, params) in zip(curs, statements):
+                    cur.execute(sql, params)
+            return [cur.fetchall() for cur in curs]
+    finally:
+        for cur in curs:
+            cur.close()
+
+
 class _Insert:
     def __init__(self, model, connection):
         meta = model._meta

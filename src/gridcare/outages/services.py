@@ -592,18 +592,30 @@ def covering_outage_id(customer_id, taiqu_id, at) -> int | None:
     台区 or customer, found by key (indexes outage_area_tq and outage_customer_c, whatever plan PostgreSQL
     keeps for the prepared statement); most calls come from where nothing is out and stop there. Only when
     there are some is the time rule checked on those outages, found by primary key."""
-    grace = timedelta(minutes=config.rules()["call_link"]["after_restoration_minutes"])
+    (rows,) = fixed_sql.fetch_together([_reach_statement(customer_id, taiqu_id, at)])
+    return _covering_of([row[0] for row in rows], at)
+
+
+def _grace():
+    return timedelta(minutes=config.rules()["call_link"]["after_restoration_minutes"])
+
+
+def _reach_statement(customer_id, taiqu_id, at):
+    """The first step of covering_outage_id: the outages that reach this 台区 or customer and were not
+    restored before the grace time."""
     a, c = OutageArea._meta.db_table, OutageCustomer._meta.db_table
-    since = _db_time(at - grace)
-    reach = (f"SELECT a.outage_id FROM {a} a WHERE a.transformer_area_id = %s "
-             f"AND (a.restored_at IS NULL OR a.restored_at >= %s) "
-             f"UNION SELECT c.outage_id FROM {c} c WHERE c.customer_id = %s "
-             f"AND (c.restored_at IS NULL OR c.restored_at >= %s)")
-    with fixed_sql.cursor() as cur:
-        cur.execute(reach, [taiqu_id, since, customer_id, since])
-        ids = [row[0] for row in cur.fetchall()]
+    since = _db_time(at - _grace())
+    return (f"SELECT a.outage_id FROM {a} a WHERE a.transformer_area_id = %s "
+            f"AND (a.restored_at IS NULL OR a.restored_at >= %s) "
+            f"UNION SELECT c.outage_id FROM {c} c WHERE c.customer_id = %s "
+            f"AND (c.restored_at IS NULL OR c.restored_at >= %s)", [taiqu_id, since, customer_id, since])
+
+
+def _covering_of(ids, at) -> int | None:
+    """The second step of covering_outage_id: the time rule, on the outages the first step found."""
     if not ids:
         return None
+    grace = _grace()
     return (Outage.objects.filter(Q(state=State.OPEN) | Q(state=State.RESTORED, restored_at__gte=at - grace),
                                   pk__in=ids, start_at__lte=at)
             .order_by("-start_at").values_list("pk", flat=True).first())
@@ -642,9 +654,20 @@ def link_call(order) -> OutageCall | None:
     taiqu_id = order.transformer_area_id or (customer.transformer_area_id if customer else None)
     if taiqu_id is None and customer is None:
         return None
-    outage_id = covering_outage_id(customer.pk if customer else None, taiqu_id, order.accepted_at)
+    at, reach = order.accepted_at, _reach_statement(customer.pk if customer else None, taiqu_id, order.accepted_at)
+    window = _feeder_window(order, taiqu_id)
+    if window is None:
+        (reached,) = fixed_sql.fetch_together([reach])
+        alert = None
+    else:
+        # the feeder's open alert is read (and row-locked) in the same round trip as the outages: a call
+        # from inside a known outage does not need it, and holds its lock only until this intake commits
+        reached, alert_rows = fixed_sql.fetch_together([reach, _open_alert_statement(*window)])
+        alert = _alert_of(alert_rows)
+    outage_id = _covering_of([row[0] for row in reached], at)
     if outage_id is None:
-        check_feeder_fault(order, taiqu_id)
+        if window is not None:
+            check_feeder_fault(order, taiqu_id, window=window, alert=alert)
         return None
     outage = Outage.objects.select_related("unit", "feeder").get(pk=outage_id)
     call, created = OutageCall.objects.get_or_create(work_order=order, defaults={
@@ -664,18 +687,31 @@ def link_call(order) -> OutageCall | None:
     return call
 
 
-def check_feeder_fault(order, taiqu_id):
-    """Group a fault call with its feeder's: a call on a feeder already under suspicion (an open alert
-    with a call within the window) joins that alert, under a row lock, without re-reading the window, so a
-    call costs the same however many calls the fault has already brought in; otherwise the window's calls
-    decide (rules.feeder_fault_suspected) whether to open an alert and tell the dispatchers."""
+def _feeder_window(order, taiqu_id):
+    """(feeder id, window start) when the feeder-fault rule applies to this call, else None."""
     cfg = config.rules()["feeder_fault"]
     if taiqu_id is None or order.fault_kind not in cfg["fault_kinds"]:
         return None
+    return _feeder_id_of(order, taiqu_id), order.accepted_at - timedelta(minutes=cfg["window_minutes"])
+
+
+_UNREAD = object()
+
+
+def check_feeder_fault(order, taiqu_id, window=None, alert=_UNREAD):
+    """Group a fault call with its feeder's: a call on a feeder already under suspicion (an open alert
+    with a call within the window) joins that alert, under a row lock, without re-reading the window, so a
+    call costs the same however many calls the fault has already brought in; otherwise the window's calls
+    decide (rules.feeder_fault_suspected) whether to open an alert and tell the dispatchers.
+    `window` and `alert`: what `_feeder_window` and `_open_alert` gave, when the caller has read them."""
+    cfg = config.rules()["feeder_fault"]
+    window = window or _feeder_window(order, taiqu_id)
+    if window is None:
+        return None
     at = order.accepted_at
-    since = at - timedelta(minutes=cfg["window_minutes"])
-    feeder_id = _feeder_id_of(order, taiqu_id)
-    alert = _open_alert(feeder_id, since)
+    feeder_id, since = window
+    if alert is _UNREAD:
+        alert = _open_alert(feeder_id, since)
     if alert is not None:
         return _join_alert(alert, order, taiqu_id, at)
     calls = _feeder_window_calls(taiqu_id, list(cfg["fault_kinds"]), since, at)
@@ -707,14 +743,19 @@ def check_feeder_fault(order, taiqu_id):
 def _open_alert(feeder_id, since):
     """(id, calls, 台区 count, last call) of the feeder's open alert with a call within the window,
     row-locked for this call to join; None when there is none."""
+    (rows,) = fixed_sql.fetch_together([_open_alert_statement(feeder_id, since)])
+    return _alert_of(rows)
+
+
+def _open_alert_statement(feeder_id, since):
     qn, t = connection.ops.quote_name, FeederFaultAlert._meta.db_table
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = (f"SELECT id, calls, taiqu_count, last_call_at FROM {qn(t)} WHERE feeder_id = %s AND {qn('open')} = %s "
-           f"AND last_call_at >= %s ORDER BY last_call_at DESC LIMIT 1{lock}")
-    with fixed_sql.cursor() as cur:
-        cur.execute(sql, [feeder_id, True, _db_time(since)])
-        row = cur.fetchone()
-    return None if row is None else (row[0], row[1], row[2], _from_db_time(row[3]))
+    return (f"SELECT id, calls, taiqu_count, last_call_at FROM {qn(t)} WHERE feeder_id = %s AND {qn('open')} = %s "
+            f"AND last_call_at >= %s ORDER BY last_call_at DESC LIMIT 1{lock}", [feeder_id, True, _db_time(since)])
+
+
+def _alert_of(rows):
+    return None if not rows else (rows[0][0], rows[0][1], rows[0][2], _from_db_time(rows[0][3]))
 
 
 def _join_alert(alert, order, taiqu_id, at):

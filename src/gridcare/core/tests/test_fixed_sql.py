@@ -162,3 +162,37 @@ def test_insert_values_are_the_fields_own_conversions(world):
     assert got == want
     event = StageEvent(order=order, kind="create", at=at, note="受理", data={"a": 1})
     assert fast(event) == own(event)
+
+
+def test_fetch_together_reads_each_statement_in_one_round_trip_after_held_rows(world, monkeypatch):
+    """fetch_together: the rows of each read as one after the other would give them; on PostgreSQL in one
+    pipeline (entered once), behind the rows the transaction holds, which the reads see."""
+    from django.db import DatabaseError, connection, transaction
+
+    from gridcare.workorders.models import StageEvent, WorkOrder
+
+    at = timezone.make_aware(dt.datetime(2026, 10, 8, 9, 30))
+    order = WorkOrder.objects.create(order_no="FT-1", order_type="inquiry", area_kind="urban", unit=world.station_a,
+                                     text="x", accepted_at=at, stage_entered_at=at)
+    events = f"SELECT note FROM {StageEvent._meta.db_table} WHERE order_id = %s ORDER BY id"
+    orders = f"SELECT order_no FROM {WorkOrder._meta.db_table} WHERE id = %s"
+    pipelines = []
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        real = connection.connection.pipeline
+        monkeypatch.setattr(connection.connection, "pipeline", lambda *a, **k: pipelines.append(1) or real(*a, **k))
+    with transaction.atomic():
+        fixed_sql.insert(StageEvent(order=order, kind="comment", at=at, note="一"), defer=True)
+        before = len(pipelines)
+        got = fixed_sql.fetch_together([(events, [order.pk]), (orders, [order.pk]), (orders, [-1])])
+        entered = len(pipelines) - before
+    assert got == [[("一",)], [("FT-1",)], []]
+    if connection.vendor == "postgresql":
+        assert entered == 1
+    # an error in one of them is Django's, and the transaction it broke is rolled back
+    with pytest.raises(DatabaseError):
+        with transaction.atomic():
+            fixed_sql.insert(StageEvent(order=order, kind="comment", at=at, note="二"), defer=True)
+            fixed_sql.fetch_together([(orders, [order.pk]), ("SELECT no_such_column FROM " + WorkOrder._meta.db_table
+                                                             + " WHERE id = %s", [order.pk])])
+    assert list(StageEvent.objects.filter(order=order).values_list("note", flat=True)) == ["一"]
