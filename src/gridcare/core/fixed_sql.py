@@ -338,7 +338,7 @@ def _allocated_id(connection, stmt):
     table's sequence when it is used up: one statement per ID_BLOCK rows). Ids from a block are unique like
     any other, but not in creation order across processes: a worker uses its block while another worker's
     rows take later ids straight from the sequence."""
-    blocks = connection.__dict__.setdefault("id_blocks", {})
+    blocks = connection.id_blocks  # core.pgbackend's: only a connection that defers writes gets here
     block = blocks.get(stmt.table)
     if not block:
         with cursor(connection.alias) as cur:

@@ -23,6 +23,10 @@ transaction that sent nothing sends nothing at all, not even its COMMIT. Server-
 Anything that talks to psycopg past Django's cursor inside a transaction (COPY) calls
 `fixed_sql.flush()` first, so that the BEGIN and the deferred rows are sent before it.
 
+A new row whose id the transaction reads (an order: its receivers, its audit row) can be held too, with an
+id from a block the connection reserves from the table's sequence (`fixed_sql.insert(..., allocate_id=True)`);
+a rollback drops the connection's blocks.
+
 Settings: ENGINE "gridcare.core.pgbackend" (settings.py uses it for every PostgreSQL URL) and
 GRIDCARE_PG_PIPELINE."""
 from django.conf import settings
@@ -43,6 +47,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super().__init__(*args, **kwargs)
         self.deferred_writes = []
         self.begin_pending = False  # a transaction is open for Django and its BEGIN has not been sent yet
+        self.id_blocks = {}  # table -> ids reserved from its sequence, not used yet (fixed_sql._allocated_id)
         self.execute_wrappers.append(send_deferred_first)  # outermost: before every statement
 
     def _set_autocommit(self, autocommit):
@@ -75,6 +80,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _rollback(self):
         self.deferred_writes.clear()
+        # a rolled-back transaction may have failed on a reserved id (a sequence set back by a restore):
+        # the next rows take fresh blocks from the sequence rather than the rest of the old ones
+        self.id_blocks.clear()
         if not _lazy() or self.connection is None:
             return super()._rollback()
         if self.begin_pending:

@@ -293,3 +293,22 @@ def test_a_clash_of_a_deferred_row_with_its_own_id_fails_the_transaction_and_lea
     with transaction.atomic():
         ok.insert(defer=True)
     assert WorkOrder.objects.filter(pk=ok.pk, order_no="AC-2").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_intake_on_a_stale_reserved_id_is_retried_on_a_fresh_block(world):
+    """A reserved id already taken (the sequence was set back, e.g. by a restore) fails the intake's
+    transaction; the rollback drops the block and the intake's retry takes a fresh one: one order, no error."""
+    from gridcare.workorders.models import WorkOrder
+    from gridcare.workorders.services import do_create_order
+
+    if not _defers():
+        pytest.skip("ids are reserved only where writes are deferred (PostgreSQL)")
+    taken = [_order(world, f"ST-{i}") for i in range(6)]
+    # the ids the block would hand out next are all used (more than the intake's five attempts)
+    connection.id_blocks[WorkOrder._meta.db_table] = [o.pk for o in taken]
+    order, created = do_create_order(world.agent, {"order_type": "inquiry", "account_no": world.cust_a.account_no,
+                                                   "text": "咨询电费"})
+    assert created and order.pk not in {o.pk for o in taken}
+    assert WorkOrder.objects.filter(pk=order.pk, order_no=order.order_no).exists()
+    assert [WorkOrder.objects.get(pk=o.pk).order_no for o in taken] == [f"ST-{i}" for i in range(6)]
