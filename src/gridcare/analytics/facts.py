@@ -1,7 +1,8 @@
 """Keeping the reporting store (models.py) up to date.
 
 `refresh()` is incremental: the orders with StageEvent rows newer than the watermark are rebuilt
-(their facts deleted and written again), in bounded batches, and the watermark moves on. Every change
+(their facts deleted and written again), in bounded batches, and the watermark moves on; ids missing
+below it are looked for again for a while (`GAP_WAIT`), for events that commit after later ones. Every change
 the work-order engine makes writes a StageEvent, so an order whose facts may have changed always shows
 up. Safe to run twice and concurrently with itself (a second run finds nothing new, or rebuilds the
 same orders to the same rows). `rebuild_all()` starts again from nothing (after a bulk load by SQL).
@@ -15,7 +16,8 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
+from django.utils import timezone
 
 from gridcare.core.api_support import DomainError
 from gridcare.core.workcalendar import get_calendar
@@ -31,10 +33,22 @@ HISTORY_KINDS = ("create", "advance", "reopen", "reject")
 WATERMARK = "stage_events"
 
 
+# An id below the watermark that was missing when it moved on is looked for again on each run for this long:
+# its transaction may commit after a later one did (an intake holds its event until COMMIT; ids are given
+# when a row is written, not when it commits). Longer than any transaction that writes StageEvents.
+GAP_WAIT = dt.timedelta(minutes=30)
+MAX_GAPS = 2000  # ranges kept; beyond that the oldest are given up
+
+
 def refresh(batch_events: int = 20000, max_batches: int | None = None, progress=None) -> dict:
-    """Brings the facts up to date; returns {"orders": rebuilt, "events": last event id}."""
+    """Brings the facts up to date; returns {"orders": rebuilt, "events": last event id}.
+
+    The watermark is the last StageEvent id processed. Ids missing below it when it moved on (a transaction
+    rolled back, or not committed yet while a later one had) are kept as ranges and looked for on each run
+    for GAP_WAIT; an event found there has its order rebuilt like any new one."""
     wm, _ = FactWatermark.objects.get_or_create(name=WATERMARK)
-    last, rebuilt, batches = wm.last_event_id, 0, 0
+    last, batches = wm.last_event_id, 0
+    rebuilt, gaps = _recheck_gaps(wm.pending_gaps)
     total = StageEvent.objects.filter(id__gt=last).count() if progress else 0
     done = 0
     while max_batches is None or batches < max_batches:
@@ -42,10 +56,12 @@ def refresh(batch_events: int = 20000, max_batches: int | None = None, progress=
         if not rows:
             break
         ids = sorted({order_id for _id, order_id in rows})
+        seen = timezone.now().timestamp()
+        gaps = (gaps + [[lo, hi, seen] for lo, hi in rules.id_gaps(last, [i for i, _o in rows])])[-MAX_GAPS:]
         with transaction.atomic():
             rebuilt += rebuild_orders(ids)
             last = rows[-1][0]
-            FactWatermark.objects.filter(name=WATERMARK).update(last_event_id=last)
+            FactWatermark.objects.filter(name=WATERMARK).update(last_event_id=last, pending_gaps=gaps)
         batches += 1
         done += len(rows)
         if progress and total:
@@ -53,12 +69,37 @@ def refresh(batch_events: int = 20000, max_batches: int | None = None, progress=
     return {"orders": rebuilt, "events": last}
 
 
+def _recheck_gaps(gaps: list) -> tuple[int, list]:
+    """Rebuilds the orders of events that have appeared in the pending gaps; returns (orders rebuilt, the
+    gaps still pending). Gaps older than GAP_WAIT are given up."""
+    cutoff = (timezone.now() - GAP_WAIT).timestamp()
+    live = [g for g in gaps if g[2] >= cutoff]
+    found = []
+    if live:
+        q = Q()
+        for lo, hi, _seen in live:
+            q |= Q(id__gte=lo, id__lte=hi)
+        found = list(StageEvent.objects.filter(q).values_list("id", "order_id"))
+    rebuilt = 0
+    remaining = live
+    if found:
+        found_ids = [i for i, _o in found]
+        remaining = [[lo, hi, seen] for lo0, hi0, seen in live
+                     for lo, hi in rules.without_ids([(lo0, hi0)], found_ids)]
+    if found or len(remaining) != len(gaps):
+        with transaction.atomic():
+            if found:
+                rebuilt = rebuild_orders(sorted({o for _i, o in found}))
+            FactWatermark.objects.filter(name=WATERMARK).update(pending_gaps=remaining)
+    return rebuilt, remaining
+
+
 def rebuild_all() -> dict:
     with transaction.atomic():
         ComplaintFact.objects.all().delete()
         StageFact.objects.all().delete()
         OrderDaily.objects.all().delete()
-        FactWatermark.objects.update_or_create(name=WATERMARK, defaults={"last_event_id": 0})
+        FactWatermark.objects.update_or_create(name=WATERMARK, defaults={"last_event_id": 0, "pending_gaps": []})
     return refresh()
 
 

@@ -97,10 +97,13 @@ class OrderDaily(models.Model):
 
 
 class FactWatermark(models.Model):
-    """How far the facts have been brought up to date (the last StageEvent id processed)."""
+    """How far the facts have been brought up to date (the last StageEvent id processed), and the ids below
+    it that were not there yet when it moved on (facts.refresh looks for them again for a while)."""
 
     name = models.CharField(max_length=40, primary_key=True)
     last_event_id = models.BigIntegerField(default=0)
+    # [[first id, last id, seen at (Unix seconds)], ...]: ranges of missing ids, by facts.refresh
+    pending_gaps = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
 

@@ -286,3 +286,32 @@ def top_terms(docs: Iterable[list[str]], n: int = 10, phrases: bool = True) -> l
             phrase_counts.update({a + b for a, b in zip(terms, terms[1:]) if a != b} - set(terms))
     counts.update({p: c for p, c in phrase_counts.items() if c >= 2})
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+
+def id_gaps(after: int, ids: Iterable[int]) -> list[tuple[int, int]]:
+    """The ranges of ids missing from `ids` (ascending) between `after` (excluded) and the last of them:
+    [(first, last), ...]. A StageEvent id can be missing for good (its transaction rolled back) or for now
+    (its transaction has not committed yet, while a later one has)."""
+    gaps, prev = [], after
+    for i in ids:
+        if i > prev + 1:
+            gaps.append((prev + 1, i - 1))
+        prev = max(prev, i)
+    return gaps
+
+
+def without_ids(ranges: Iterable[tuple[int, int]], found: Iterable[int]) -> list[tuple[int, int]]:
+    """`ranges` of ids with the `found` ones taken out (a range split around them)."""
+    found = sorted(set(found))
+    out = []
+    for lo, hi in ranges:
+        start = lo
+        for i in found:
+            if i < start or i > hi:
+                continue
+            if i > start:
+                out.append((start, i - 1))
+            start = i + 1
+        if start <= hi:
+            out.append((start, hi))
+    return out

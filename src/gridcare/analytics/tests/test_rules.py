@@ -97,3 +97,12 @@ def test_segment_and_top_terms():
     assert top == [("停电", 2), ("电压", 2), ("频繁", 2)]
     assert ("频繁停电", 2) in rules.top_terms([["频繁", "停电"], ["频繁", "停电", "电压"], ["电压"]], n=10)
     assert ("停电电压", 1) not in rules.top_terms([["频繁", "停电", "电压"]], n=10)  # a phrase needs 2 texts
+
+
+def test_id_gaps_and_without_ids():
+    from gridcare.analytics.rules import id_gaps, without_ids
+
+    assert id_gaps(10, [11, 12, 15, 16, 20]) == [(13, 14), (17, 19)]
+    assert id_gaps(10, [13]) == [(11, 12)] and id_gaps(10, [11, 12]) == [] and id_gaps(10, []) == []
+    assert without_ids([(13, 14), (17, 19)], [13, 18]) == [(14, 14), (17, 17), (19, 19)]
+    assert without_ids([(1, 5)], [1, 2, 3, 4, 5]) == [] and without_ids([(1, 5)], [9]) == [(1, 5)]
