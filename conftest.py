@@ -27,6 +27,20 @@ def world(db):
     return build_world()
 
 
+@pytest.fixture(params=["as configured", "GRIDCARE_PG_PIPELINE=0", "GRIDCARE_PG_PREPARE=0"])
+def pg_mode(request, settings):
+    """Runs a test as configured and, on PostgreSQL, with each of core.pgbackend's and core.fixed_sql's
+    switches off (held rows, BEGIN with the first statement and reserved ids; prepared statements), so the
+    intake's paths for both settings are checked against the same expectations."""
+    from django.db import connection
+
+    if request.param != "as configured":
+        if connection.vendor != "postgresql":
+            pytest.skip("a PostgreSQL setting")
+        setattr(settings, request.param.split("=")[0], False)
+    return request.param
+
+
 @pytest.fixture
 def api_client(world):
     from gridcare.testing import ApiClient

@@ -28,7 +28,7 @@ def fault_outage(api, **kw):
     return resp.json()["outage_no"]
 
 
-def test_fault_call_inside_an_outage_is_linked_and_the_agent_sees_it(world, client):
+def test_fault_call_inside_an_outage_is_linked_and_the_agent_sees_it(world, client, pg_mode):
     no = fault_outage(ApiClient(world.dispatcher))
     agent = ApiClient(world.agent)
     inside = agent.post("/api/workorders/", {**FAULT, "account_no": "3100000001"})
@@ -58,7 +58,7 @@ def test_fault_call_inside_an_outage_is_linked_and_the_agent_sees_it(world, clie
     assert page.status_code == 200 and no in page.content.decode()
 
 
-def test_calls_from_several_taiqu_of_one_feeder_suggest_a_feeder_fault(grid):
+def test_calls_from_several_taiqu_of_one_feeder_suggest_a_feeder_fault(grid, pg_mode):
     agent, dispatcher = ApiClient(grid.agent), ApiClient(grid.dispatcher)
     agent.post("/api/workorders/", {**FAULT, "account_no": "3100000001"})
     agent.post("/api/workorders/", {**FAULT, "account_no": "3100000003"})

@@ -54,7 +54,7 @@ def test_intake_sets_dispatch_clock_and_category(world, agent):
     assert len(body["order_no"]) == 16
 
 
-def test_idempotent_retry_returns_the_same_order(world, agent):
+def test_idempotent_retry_returns_the_same_order(world, agent, pg_mode):
     first = agent.post("/api/workorders/", COMPLAINT, headers={"Idempotency-Key": "call-123"})
     again = agent.post("/api/workorders/", COMPLAINT, headers={"Idempotency-Key": "call-123"})
     assert first.status_code == 201 and again.status_code == 200
