@@ -83,9 +83,7 @@ def _recheck_gaps(gaps: list) -> tuple[int, list]:
     rebuilt = 0
     remaining = live
     if found:
-        found_ids = [i for i, _o in found]
-        remaining = [[lo, hi, seen] for lo0, hi0, seen in live
-                     for lo, hi in rules.without_ids([(lo0, hi0)], found_ids)]
+        remaining = [list(g) for g in rules.without_ids(live, [i for i, _o in found])]
     if found or len(remaining) != len(gaps):
         with transaction.atomic():
             if found:

@@ -300,18 +300,19 @@ def id_gaps(after: int, ids: Iterable[int]) -> list[tuple[int, int]]:
     return gaps
 
 
-def without_ids(ranges: Iterable[tuple[int, int]], found: Iterable[int]) -> list[tuple[int, int]]:
-    """`ranges` of ids with the `found` ones taken out (a range split around them)."""
+def without_ids(ranges: Iterable[tuple], found: Iterable[int]) -> list[tuple]:
+    """`ranges` of ids, (first, last, *anything carried along), with the `found` ones taken out (a range
+    split around them, each part carrying what its range carried)."""
     found = sorted(set(found))
     out = []
-    for lo, hi in ranges:
+    for lo, hi, *rest in ranges:
         start = lo
         for i in found:
             if i < start or i > hi:
                 continue
             if i > start:
-                out.append((start, i - 1))
+                out.append((start, i - 1, *rest))
             start = i + 1
         if start <= hi:
-            out.append((start, hi))
+            out.append((start, hi, *rest))
     return out

@@ -51,13 +51,14 @@ def _jsonable(value):
     return str(value)
 
 
-def snapshot(obj) -> dict:
+def snapshot(obj, values=None) -> dict:
+    """The audit trail's view of `obj`: {attname: JSON value} of its concrete fields but `audit_exclude`,
+    from its attributes, or from `values` (one per concrete field, as loaded)."""
+    fields = obj._meta.concrete_fields
+    if values is None:
+        values = [f.value_from_object(obj) for f in fields]
     exclude = getattr(obj, "audit_exclude", ())
-    return {
-        f.attname: _jsonable(f.value_from_object(obj))
-        for f in obj._meta.concrete_fields
-        if f.attname not in exclude
-    }
+    return {f.attname: _jsonable(v) for f, v in zip(fields, values) if f.attname not in exclude}
 
 
 def diff(before: dict | None, after: dict | None) -> dict:
@@ -146,9 +147,7 @@ class AuditedModel(models.Model):
         """The snapshot of the values last loaded or saved (None when the record was loaded in part)."""
         loaded = self.__dict__.pop("_audit_loaded", None)
         if loaded is not None:
-            exclude = self.audit_exclude
-            self._audit_before = {f.attname: _jsonable(v) for f, v in zip(self._meta.concrete_fields, loaded)
-                                  if f.attname not in exclude}
+            self._audit_before = snapshot(self, loaded)
         return getattr(self, "_audit_before", None)
 
     def save(self, *args, **kwargs):

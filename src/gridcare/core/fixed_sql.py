@@ -145,10 +145,14 @@ class _LeanCursor:
         self.cursor.close()
 
 
+def pipelines(connection) -> bool:
+    """Whether `connection` is GridCare's PostgreSQL backend with its pipeline on (GRIDCARE_PG_PIPELINE)."""
+    return getattr(connection, "defers_writes", False) and getattr(settings, "GRIDCARE_PG_PIPELINE", True)
+
+
 def defers(connection) -> bool:
     """Whether writes can be deferred on `connection` now: GridCare's PostgreSQL backend, inside a transaction."""
-    return (getattr(connection, "defers_writes", False) and connection.in_atomic_block
-            and getattr(settings, "GRIDCARE_PG_PIPELINE", True))
+    return pipelines(connection) and connection.in_atomic_block
 
 
 def execute_deferred(sql: str, params, using: str = DEFAULT_DB_ALIAS):
@@ -223,14 +227,13 @@ def fetch_together(statements, using: str = DEFAULT_DB_ALIAS) -> list[list[tuple
     """The rows of each of `statements` (pairs of fixed SQL and parameters, reads whose plans do not depend
     on the values), in one round trip on GridCare's PostgreSQL backend: sent in one psycopg pipeline with
     whatever the connection holds (deferred rows, a pending BEGIN), each on its own prepared statement, and
-    all read before this returns. Elsewhere, and while something watches the connection's statements
-    (`_unobserved`), one after the other through `cursor()`, with the same results.
+    all read before this returns. Elsewhere, for a single statement, and while something watches the
+    connection's statements (`_unobserved`), one after the other through `cursor()`, with the same results.
     For reads that do not depend on each other's results; each runs as its own statement (its own snapshot
     under READ COMMITTED), as it would one after the other."""
     connection = connections[using]
-    pipelined = (getattr(connection, "defers_writes", False) and getattr(settings, "GRIDCARE_PG_PIPELINE", True)
-                 and prepares(connection) and _unobserved(connection))
-    if not pipelined:
+    if len(statements) < 2 or not (pipelines(connection) and prepares(connection) and _unobserved(connection)):
+        # one statement needs no pipeline of its own: cursor() sends what the connection holds before it
         out = []
         for sql, params in statements:
             with cursor(using) as cur:
@@ -242,8 +245,7 @@ def fetch_together(statements, using: str = DEFAULT_DB_ALIAS) -> list[list[tuple
     try:
         with connection.wrap_database_errors:
             with connection.connection.pipeline():
-                if _owes(connection):
-                    send_deferred(connection)
+                send_deferred(connection)
                 for cur, (sql, params) in zip(curs, statements):
                     cur.execute(sql, params)
             return [cur.fetchall() for cur in curs]
